@@ -1,0 +1,6 @@
+namespace Statehouse.Client;
+
+/// <summary>The answer to a multi-key read.</summary>
+/// <param name="Entries">The keys that exist, in request order.</param>
+/// <param name="Revision">The store revision the answer reflects.</param>
+public sealed record MultiGetResult(IReadOnlyList<KeyValueEntry> Entries, long Revision);

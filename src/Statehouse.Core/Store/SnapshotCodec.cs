@@ -1,0 +1,257 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Statehouse.Core.Codecs;
+using Statehouse.Core.Model;
+
+namespace Statehouse.Core.Store;
+
+/// <summary>
+/// Writes a <see cref="StoreView"/> as a snapshot body and reads it back. The body is a sequence of chunks
+/// (<c>u32 length, bytes</c>, at most about 1 MiB each); a chunk holds whole records, each a tag byte and its fields.
+/// The snapshot file around it (header, CRC) belongs to the storage layer.
+/// </summary>
+public static class SnapshotCodec
+{
+    /// <summary>The body format this build writes.</summary>
+    public const byte FormatVersion = 1;
+
+    private const int ChunkTargetBytes = 1 << 20;
+    private const int MaxChunkBytes = 64 << 20;
+
+    private enum Tag : byte
+    {
+        Header = 1,
+        Keyspace = 2,
+        Key = 3,
+        Lease = 4,
+        Request = 5,
+        End = 6,
+    }
+
+    /// <summary>Writes the whole view. Safe to run on any thread while the state machine applies newer batches.</summary>
+    public static void Write(StoreView view, Stream output, CancellationToken cancellationToken = default)
+    {
+        var buffer = new ArrayBufferWriter<byte>(ChunkTargetBytes + (64 * 1024));
+        var e = new BinaryEncoder(buffer);
+
+        e.WriteByte((byte)Tag.Header);
+        e.WriteByte(FormatVersion);
+        e.WriteVarInt(view.AppliedIndex);
+        e.WriteVarInt(view.Revision);
+        e.WriteVarInt(view.CompactRevision);
+        e.WriteVarInt(view.NextLeaseId);
+
+        foreach (var (name, ks) in view.Keyspaces.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            e.WriteByte((byte)Tag.Keyspace);
+            CommandCodec.WriteKeyspaceConfig(e, ks.Config);
+            foreach (var (key, head) in ks.Keys.Enumerate(null, null))
+            {
+                e.WriteByte((byte)Tag.Key);
+                e.WriteBytes(key);
+                WriteChain(e, head, view.CompactRevision);
+                if (buffer.WrittenCount >= ChunkTargetBytes)
+                {
+                    FlushChunk(buffer, output);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+
+            _ = name;
+        }
+
+        foreach (var lease in view.Leases.Values.OrderBy(l => l.Id))
+        {
+            e.WriteByte((byte)Tag.Lease);
+            e.WriteVarInt(lease.Id);
+            e.WriteVarInt(lease.TtlSeconds);
+        }
+
+        foreach (var entry in view.RequestOrder)
+        {
+            if (!view.Requests.TryGetValue(entry.RequestId, out var current) || !ReferenceEquals(current, entry))
+            {
+                continue;
+            }
+
+            e.WriteByte((byte)Tag.Request);
+            e.WriteString(entry.RequestId);
+            e.WriteInt64(entry.TimestampMs);
+            ResultCodec.Write(e, entry.Result);
+            if (buffer.WrittenCount >= ChunkTargetBytes)
+            {
+                FlushChunk(buffer, output);
+            }
+        }
+
+        e.WriteByte((byte)Tag.End);
+        FlushChunk(buffer, output);
+    }
+
+    private static void WriteChain(BinaryEncoder e, KeyVersion head, long compactRevision)
+    {
+        // Newest first, down to (and including) the version visible at the compaction revision.
+        var count = 0;
+        for (var v = head; v is not null; v = v.Previous)
+        {
+            count++;
+            if (v.ModRevision <= compactRevision)
+            {
+                break;
+            }
+        }
+
+        e.WriteVarUInt((ulong)count);
+        var v2 = head;
+        for (var i = 0; i < count; i++, v2 = v2!.Previous)
+        {
+            e.WriteByte((byte)v2!.Kind);
+            e.WriteNullableBytes(v2.Value);
+            e.WriteVarInt(v2.CreateRevision);
+            e.WriteVarInt(v2.ModRevision);
+            e.WriteVarInt(v2.Version);
+            e.WriteVarInt(v2.Lease);
+        }
+    }
+
+    private static void FlushChunk(ArrayBufferWriter<byte> buffer, Stream output)
+    {
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)buffer.WrittenCount);
+        output.Write(length);
+        output.Write(buffer.WrittenSpan);
+        buffer.ResetWrittenCount();
+    }
+
+    /// <summary>What a snapshot body decodes to.</summary>
+    internal sealed class Contents
+    {
+        public long AppliedIndex;
+        public long Revision;
+        public long CompactRevision;
+        public long NextLeaseId;
+        public readonly List<(KeyspaceConfig Config, List<KeyValuePair<byte[], KeyVersion>> Keys)> Keyspaces = [];
+        public readonly List<(long Id, long Ttl)> Leases = [];
+        public readonly List<IdempotencyEntry> Requests = [];
+    }
+
+    /// <summary>Reads a snapshot body; throws <see cref="FormatException"/> when it is malformed.</summary>
+    internal static Contents Read(Stream input)
+    {
+        var contents = new Contents();
+        var sawHeader = false;
+        var sawEnd = false;
+        Span<byte> lengthBytes = stackalloc byte[4];
+        byte[] chunk = [];
+        while (!sawEnd)
+        {
+            input.ReadExactly(lengthBytes);
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
+            if (length > MaxChunkBytes)
+            {
+                throw new FormatException($"Snapshot chunk of {length} bytes exceeds {MaxChunkBytes}.");
+            }
+
+            if (chunk.Length < length)
+            {
+                chunk = new byte[Math.Max(length, ChunkTargetBytes * 2)];
+            }
+
+            input.ReadExactly(chunk, 0, (int)length);
+            var d = new BinaryDecoder(chunk.AsSpan(0, (int)length));
+            while (!d.End)
+            {
+                var tag = (Tag)d.ReadByte();
+                if (!sawHeader && tag != Tag.Header)
+                {
+                    throw new FormatException("Snapshot body does not start with a header.");
+                }
+
+                switch (tag)
+                {
+                    case Tag.Header:
+                        var version = d.ReadByte();
+                        if (version != FormatVersion)
+                        {
+                            throw new FormatException($"Unsupported snapshot format version {version}.");
+                        }
+
+                        contents.AppliedIndex = d.ReadVarInt();
+                        contents.Revision = d.ReadVarInt();
+                        contents.CompactRevision = d.ReadVarInt();
+                        contents.NextLeaseId = d.ReadVarInt();
+                        sawHeader = true;
+                        break;
+                    case Tag.Keyspace:
+                        contents.Keyspaces.Add((CommandCodec.ReadKeyspaceConfig(ref d), []));
+                        break;
+                    case Tag.Key:
+                        if (contents.Keyspaces.Count == 0)
+                        {
+                            throw new FormatException("Snapshot key before any keyspace.");
+                        }
+
+                        var key = d.ReadBytes();
+                        contents.Keyspaces[^1].Keys.Add(new(key, ReadChain(ref d)));
+                        break;
+                    case Tag.Lease:
+                        contents.Leases.Add((d.ReadVarInt(), d.ReadVarInt()));
+                        break;
+                    case Tag.Request:
+                        var id = d.ReadString();
+                        var ts = d.ReadInt64();
+                        contents.Requests.Add(new IdempotencyEntry(id, ts, ResultCodec.Read(ref d)));
+                        break;
+                    case Tag.End:
+                        sawEnd = true;
+                        if (!d.End)
+                        {
+                            throw new FormatException("Bytes after the snapshot end record.");
+                        }
+
+                        break;
+                    default:
+                        throw new FormatException($"Unknown snapshot record {(byte)tag}.");
+                }
+            }
+        }
+
+        return contents;
+    }
+
+    private static KeyVersion ReadChain(ref BinaryDecoder d)
+    {
+        var count = (int)d.ReadVarUInt();
+        if (count == 0)
+        {
+            throw new FormatException("A snapshot key without versions.");
+        }
+
+        var versions = new (ChangeKind Kind, byte[]? Value, long Create, long Mod, long Version, long Lease)[count];
+        for (var i = 0; i < count; i++)
+        {
+            var kind = (ChangeKind)d.ReadByte();
+            if (kind > ChangeKind.Expire)
+            {
+                throw new FormatException($"Unknown change kind {(byte)kind}.");
+            }
+
+            versions[i] = (kind, d.ReadNullableBytes(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt());
+        }
+
+        // Link oldest → newest so each node points at its predecessor.
+        KeyVersion? previous = null;
+        for (var i = count - 1; i >= 0; i--)
+        {
+            var v = versions[i];
+            if ((v.Kind == ChangeKind.Put) != (v.Value is not null) || v.Mod <= 0 || (previous is not null && previous.ModRevision > v.Mod))
+            {
+                throw new FormatException("Malformed version chain in snapshot.");
+            }
+
+            previous = new KeyVersion(v.Kind, v.Value, v.Create, v.Mod, v.Version, v.Lease, previous);
+        }
+
+        return previous!;
+    }
+}
