@@ -12,7 +12,7 @@ public sealed class StateClientOptions
     /// The gRPC endpoints of the cluster's nodes, e.g. <c>http://127.0.0.1:7071</c> (h2c) or <c>https://node1:7071</c>.
     /// Empty means <see cref="DefaultEndpoint"/>.
     /// </summary>
-    public IList<Uri> Endpoints { get; } = new List<Uri>();
+    public IList<Uri> Endpoints { get; private set; } = new List<Uri>();
 
     /// <summary>The keyspace used when a call does not name one. Default <c>default</c>.</summary>
     public string DefaultKeyspace { get; set; } = "default";
@@ -62,6 +62,14 @@ public sealed class StateClientOptions
     /// <summary>The clock used for deadlines, backoff and lease keep-alive timing. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>A copy, so that a client is not affected by later changes to the options it was built from.</summary>
+    internal StateClientOptions Clone()
+    {
+        var copy = (StateClientOptions)MemberwiseClone();
+        copy.Endpoints = new List<Uri>(Endpoints);
+        return copy;
+    }
+
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(DefaultKeyspace);
@@ -70,7 +78,7 @@ public sealed class StateClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SnapshotTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries);
-        ArgumentOutOfRangeException.ThrowIfNegative(RetryBaseDelay);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RetryBaseDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryMaxDelay, RetryBaseDelay);
         ArgumentOutOfRangeException.ThrowIfNegative(WatchMaxReconnectAttempts);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAlivePingDelay, TimeSpan.Zero);
