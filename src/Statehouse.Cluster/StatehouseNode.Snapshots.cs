@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Statehouse.Core.Store;
+using Statehouse.Storage;
+
+namespace Statehouse.Cluster;
+
+/// <summary>What a finished snapshot covers.</summary>
+public sealed record SnapshotReport(long Index, long Revision, long Bytes, string Path, TimeSpan Duration);
+
+public sealed partial class StatehouseNode
+{
+    private TaskCompletionSource<SnapshotReport>? _snapshotWaiter;
+
+    /// <summary>Takes a snapshot now (or joins the one running) and truncates the log it covers.</summary>
+    public async Task<SnapshotReport> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<SnapshotReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await PostAsync(() => TryStartSnapshot(done), cancellationToken).ConfigureAwait(false);
+        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs on the apply loop. Captures the current immutable view and writes it on another thread while writes go on:
+    /// the only pause is this method. Physical trimming of history waits until the file is complete.
+    /// </summary>
+    private void TryStartSnapshot(TaskCompletionSource<SnapshotReport>? waiter)
+    {
+        if (Interlocked.CompareExchange(ref _snapshotRunning, 1, 0) != 0)
+        {
+            if (waiter is not null)
+            {
+                // Join the running snapshot: answer when it completes.
+                var previous = _snapshotWaiter;
+                _snapshotWaiter = waiter;
+                if (previous is not null)
+                {
+                    _ = waiter.Task.ContinueWith(t => previous.TrySetFromTask(t), TaskScheduler.Default);
+                }
+            }
+
+            return;
+        }
+
+        _snapshotWaiter = waiter;
+        _machine.PhysicalCompactionEnabled = false;
+        var view = _machine.View;
+        _entriesSinceSnapshot = 0;
+        _bytesSinceSnapshot = 0;
+        _ = Task.Run(() => WriteSnapshot(view));
+    }
+
+    private async Task WriteSnapshot(StoreView view)
+    {
+        var started = Stopwatch.GetTimestamp();
+        SnapshotReport? report = null;
+        Exception? failure = null;
+        try
+        {
+            using (var writer = _snapshots.BeginWrite(view.AppliedIndex, SingleMemberTerm))
+            {
+                StateMachine.WriteSnapshot(view, writer.Body, _stopping.Token);
+                var info = writer.Commit();
+                report = new SnapshotReport(view.AppliedIndex, view.Revision, info.BodyLengthBytes, info.Path, Stopwatch.GetElapsedTime(started));
+            }
+
+            Log.SnapshotWritten(_logger, view.AppliedIndex, view.Revision, report.Bytes, report.Duration.TotalMilliseconds);
+            _metrics.RecordSnapshot(report.Duration.TotalMilliseconds);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            Log.SnapshotFailed(_logger, ex);
+        }
+
+        try
+        {
+            await PostAsync(() => FinishSnapshot(view.AppliedIndex, report, failure), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            // Stopping: the log is not truncated; the next start uses the snapshot and skips what it covers.
+            FinishSnapshotWithoutLoop(report, failure);
+        }
+    }
+
+    private void FinishSnapshot(long index, SnapshotReport? report, Exception? failure)
+    {
+        if (report is not null)
+        {
+            _log.TruncatePrefix(index);
+            Interlocked.Exchange(ref _lastSnapshotIndex, index);
+        }
+
+        _machine.PhysicalCompactionEnabled = true;
+        FinishSnapshotWithoutLoop(report, failure);
+    }
+
+    private void FinishSnapshotWithoutLoop(SnapshotReport? report, Exception? failure)
+    {
+        var waiter = _snapshotWaiter;
+        _snapshotWaiter = null;
+        Volatile.Write(ref _snapshotRunning, 0);
+        if (waiter is null)
+        {
+            return;
+        }
+
+        if (report is not null)
+        {
+            waiter.TrySetResult(report);
+        }
+        else
+        {
+            waiter.TrySetException(failure ?? new InvalidOperationException("Snapshot failed."));
+        }
+    }
+}

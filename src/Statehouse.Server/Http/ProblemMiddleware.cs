@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Statehouse.Core;
+
+namespace Statehouse.Server.Http;
+
+/// <summary>Answers every failure of the HTTP API as application/problem+json with a stable <c>code</c>.</summary>
+internal sealed class ProblemMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (StatehouseException ex) when (!context.Response.HasStarted)
+        {
+            await WriteAsync(context, ex).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            // Kestrel's own checks, e.g. a body over the configured limit (413).
+            await WriteAsync(context, new StatehouseException(ErrorCode.InvalidArgument, ex.Message), ex.StatusCode).ConfigureAwait(false);
+        }
+        catch (JsonException ex) when (!context.Response.HasStarted)
+        {
+            await WriteAsync(context, new StatehouseException(ErrorCode.InvalidArgument, $"Malformed JSON: {ex.Message}")).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+    }
+
+    public static Task WriteAsync(HttpContext context, StatehouseException ex, int? status = null)
+    {
+        var code = ex.Code.ToString();
+        var problem = new Dictionary<string, object?>
+        {
+            ["type"] = $"https://statehouse.dev/errors/{code}",
+            ["title"] = code,
+            ["status"] = status ?? ErrorMapping.ToHttp(ex.Code),
+            ["detail"] = ex.Message,
+            ["code"] = code,
+            ["instance"] = context.Request.Path.Value,
+        };
+        if (ex.CurrentRevision is { } current)
+        {
+            problem["currentRevision"] = current;
+        }
+
+        if (ex.CompactRevision is { } compact)
+        {
+            problem["compactRevision"] = compact;
+        }
+
+        if (ex.LeaderHint is { } leader)
+        {
+            problem["leader"] = leader;
+        }
+
+        context.Response.StatusCode = status ?? ErrorMapping.ToHttp(ex.Code);
+        context.Response.ContentType = "application/problem+json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(problem, HttpJson.Options));
+    }
+}

@@ -1,0 +1,61 @@
+using Statehouse.Core;
+
+namespace Statehouse.Server;
+
+/// <summary>How a node process is run: where its data lives, where it listens, and its limits.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Data folder (log, snapshots). Default ./data.</summary>
+    public string DataDirectory { get; init; } = "./data";
+
+    /// <summary>HTTP/JSON endpoint, host:port. Default 127.0.0.1:7070.</summary>
+    public string HttpEndpoint { get; init; } = "127.0.0.1:7070";
+
+    /// <summary>gRPC endpoint (HTTP/2 cleartext), host:port. Default 127.0.0.1:7071.</summary>
+    public string GrpcEndpoint { get; init; } = "127.0.0.1:7071";
+
+    /// <summary>This node's id.</summary>
+    public string NodeId { get; init; } = "n1";
+
+    /// <summary>State machine limits.</summary>
+    public StoreLimits Limits { get; init; } = StoreLimits.Default;
+
+    /// <summary>Largest HTTP request body; a bigger one gets 413 InvalidArgument. Default: the value limit plus 64 KiB.</summary>
+    public long? MaxRequestBodyBytes { get; init; }
+
+    /// <summary>Largest gRPC message, in and out. Default: value limit plus 1 MiB of framing.</summary>
+    public int? MaxGrpcMessageBytes { get; init; }
+
+    /// <summary>Most concurrent watch streams; more get Unavailable.</summary>
+    public int MaxWatchers { get; init; } = 10_000;
+
+    /// <summary>Default interval of watch progress notifications.</summary>
+    public int WatchProgressIntervalMs { get; init; } = 5_000;
+
+    /// <summary>Most events sent in one watch response.</summary>
+    public int MaxEventsPerWatchResponse { get; init; } = 1_000;
+
+    /// <summary>Most keys in one multi-get.</summary>
+    public int MaxMultiGetKeys { get; init; } = 1_000;
+
+    /// <summary>fdatasync every log entry (the default). Off only for benchmarks of the non-durable ceiling.</summary>
+    public bool SyncWrites { get; init; } = true;
+
+    /// <summary>Snapshot after this many log entries.</summary>
+    public long SnapshotThresholdEntries { get; init; } = 100_000;
+
+    /// <summary>History kept for watches and revision reads, in revisions.</summary>
+    public long HistoryRetentionRevisions { get; init; } = 100_000;
+
+    /// <summary>History older than this is compacted; 0 keeps it by revisions only.</summary>
+    public long HistoryRetentionMs { get; init; } = 10 * 60 * 1000;
+
+    /// <summary>Minimum log level name (Trace..Critical).</summary>
+    public string LogLevel { get; init; } = "Information";
+
+    /// <summary>The effective HTTP body limit.</summary>
+    public long EffectiveMaxRequestBodyBytes => MaxRequestBodyBytes ?? (Limits.MaxValueBytes + (64L * 1024));
+
+    /// <summary>The effective gRPC message limit.</summary>
+    public int EffectiveMaxGrpcMessageBytes => MaxGrpcMessageBytes ?? (Limits.MaxValueBytes + (1 << 20));
+}
