@@ -41,7 +41,8 @@ public static class StatehouseServer
         {
             k.Limits.MaxRequestBodySize = options.EffectiveMaxRequestBodyBytes;
             k.Limits.Http2.MaxStreamsPerConnection = 1_000;
-            k.Listen(http, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            // Cleartext HTTP/2 needs prior knowledge, which browsers and curl do not use: HTTP/1.1 here, HTTP/2 on the gRPC port.
+            k.Listen(http, l => l.Protocols = HttpProtocols.Http1);
             k.Listen(grpc, l => l.Protocols = HttpProtocols.Http2);
         });
 

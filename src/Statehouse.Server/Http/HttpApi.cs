@@ -122,9 +122,17 @@ internal static partial class HttpApi
     /// <summary>Reads the whole body, bounded by the value limit (Kestrel enforces the request limit too).</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpContext context, long limit)
     {
-        if (context.Request.ContentLength is { } declared && declared > limit)
+        if (context.Request.ContentLength is { } declared)
         {
-            throw new StatehouseException(ErrorCode.InvalidArgument, $"The body is {declared} bytes; the limit is {limit}.");
+            if (declared > limit)
+            {
+                throw new StatehouseException(ErrorCode.InvalidArgument, $"The body is {declared} bytes; the limit is {limit}.");
+            }
+
+            // Known length: read straight into the value array.
+            var value = new byte[declared];
+            await context.Request.Body.ReadExactlyAsync(value, context.RequestAborted).ConfigureAwait(false);
+            return value;
         }
 
         using var buffer = new MemoryStream();

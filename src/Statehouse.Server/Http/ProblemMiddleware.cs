@@ -22,6 +22,10 @@ internal sealed class ProblemMiddleware(RequestDelegate next)
             // Kestrel's own checks, e.g. a body over the configured limit (413).
             await WriteAsync(context, new StatehouseException(ErrorCode.InvalidArgument, ex.Message), ex.StatusCode).ConfigureAwait(false);
         }
+        catch (EndOfStreamException) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            await WriteAsync(context, new StatehouseException(ErrorCode.InvalidArgument, "The body is shorter than its Content-Length.")).ConfigureAwait(false);
+        }
         catch (JsonException ex) when (!context.Response.HasStarted)
         {
             await WriteAsync(context, new StatehouseException(ErrorCode.InvalidArgument, $"Malformed JSON: {ex.Message}")).ConfigureAwait(false);
