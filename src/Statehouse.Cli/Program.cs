@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Statehouse.Cli;
 
-var root = new RootCommand("Statehouse: a durable, consistent state store for stateless .NET services.");
+var context = CliContext.CreateDefault();
+var root = new RootCommand(ClientCommands.RootDescription);
 ServeCommand.Add(root);
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+ClientCommands.Add(root, context);
+return await new CliRunner(root, context).RunAsync(args).ConfigureAwait(false);
