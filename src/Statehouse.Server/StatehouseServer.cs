@@ -85,6 +85,18 @@ public static class StatehouseServer
 
         var app = builder.Build();
         app.UseMiddleware<ProblemMiddleware>();
+
+        // Kestrel's body limit is sized for HTTP values; gRPC messages have their own (larger) limit, enforced by gRPC.
+        app.Use((context, next) =>
+        {
+            if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true
+                && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = options.EffectiveMaxGrpcMessageBytes + 1024L;
+            }
+
+            return next(context);
+        });
         app.MapGrpcService<KvService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();

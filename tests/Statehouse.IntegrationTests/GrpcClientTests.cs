@@ -132,6 +132,20 @@ public sealed class GrpcClientTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task Put_RejectsOversizedValues_WithAClearCode_AndStoresNothing()
+    {
+        await using var client = NewClient();
+        var key = Unique("big");
+        var overLimit = await Assert.ThrowsAsync<StatehouseException>(async () => await client.PutAsync(key, new byte[(1024 * 1024) + 1]));
+        Assert.Equal(StatehouseErrorCode.InvalidArgument, overLimit.Code);
+        var overMessage = await Assert.ThrowsAsync<StatehouseException>(async () => await client.PutAsync(key, new byte[3 * 1024 * 1024]));
+        Assert.Contains(overMessage.Code, new[] { StatehouseErrorCode.InvalidArgument, StatehouseErrorCode.QuotaExceeded });
+        Assert.False((await client.GetAsync(key)).Found);
+        var empty = await Assert.ThrowsAsync<StatehouseException>(async () => await client.PutAsync("", "x"));
+        Assert.Equal(StatehouseErrorCode.InvalidArgument, empty.Code);
+    }
+
+    [Fact]
     public async Task Compact_MakesOldRevisionsAnswerCompacted()
     {
         await using var client = NewClient();

@@ -53,7 +53,7 @@ internal static class ListCommand
             Print(run.Output, page, options.KeysOnly);
             if (page.More && !run.Output.IsJson)
             {
-                run.Context.Error.WriteLine($"note: more keys follow ({page.Entries.Count} of {page.Count} shown); use --all to read them all");
+                run.Context.Error.WriteLine($"note: more keys follow ({page.Entries.Count} shown); use --all to read them all, --count to count them");
             }
 
             return ExitCodes.Success;
@@ -145,7 +145,7 @@ internal static class ListCommand
                 : [key, Utf8Text.Preview(Utf8Text.Display(entry.Value.Span), ValuePreviewChars), .. metadata]);
         }
 
-        table.Caption(new TableTitle(string.Create(CultureInfo.InvariantCulture, $"{page.Entries.Count} of {page.Count} keys at revision {page.Revision}")));
+        table.Caption(new TableTitle(string.Create(CultureInfo.InvariantCulture, $"{page.Entries.Count} keys{(page.More ? " (more follow)" : "")} at revision {page.Revision}")));
         output.Render(table);
     }
 }
