@@ -51,6 +51,18 @@ public static class CommandCodec
     /// <summary>Decodes a batch; throws <see cref="FormatException"/> on malformed input.</summary>
     public static CommandBatch Decode(ReadOnlySpan<byte> input)
     {
+        try
+        {
+            return DecodeCore(input);
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentException or InvalidCastException)
+        {
+            throw new FormatException($"Malformed command batch: {ex.Message}", ex);
+        }
+    }
+
+    private static CommandBatch DecodeCore(ReadOnlySpan<byte> input)
+    {
         var d = new BinaryDecoder(input);
         var version = d.ReadByte();
         if (version != FormatVersion)
@@ -234,7 +246,13 @@ public static class CommandCodec
         var compares = new List<Compare>(Math.Min(count, 1024));
         for (var i = 0; i < count; i++)
         {
-            compares.Add(new Compare(d.ReadString(), d.ReadBytes(), (CompareTarget)d.ReadByte(), (CompareOp)d.ReadByte(), d.ReadNullableBytes(), d.ReadVarInt()));
+            var compare = new Compare(d.ReadString(), d.ReadBytes(), (CompareTarget)d.ReadByte(), (CompareOp)d.ReadByte(), d.ReadNullableBytes(), d.ReadVarInt());
+            if (!Enum.IsDefined(compare.Target) || !Enum.IsDefined(compare.Op))
+            {
+                throw new FormatException("Unknown compare target or operator.");
+            }
+
+            compares.Add(compare);
         }
 
         var success = ReadOps(ref d);

@@ -103,12 +103,30 @@ public static class ResultCodec
 
     public static CommandResult Read(ref BinaryDecoder d)
     {
+        try
+        {
+            return ReadCore(ref d);
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentException or InvalidCastException)
+        {
+            throw new FormatException($"Malformed result: {ex.Message}", ex);
+        }
+    }
+
+    private static CommandResult ReadCore(ref BinaryDecoder d)
+    {
         var tag = (Tag)d.ReadByte();
         CommandResult result;
         switch (tag)
         {
             case Tag.Error:
-                result = new ErrorResult((ErrorCode)d.ReadVarInt(), d.ReadString()) { CurrentRevision = d.ReadVarInt(), CompactRevision = d.ReadVarInt() };
+                var code = (ErrorCode)d.ReadVarInt();
+                if (!Enum.IsDefined(code))
+                {
+                    throw new FormatException($"Unknown error code {(long)code}.");
+                }
+
+                result = new ErrorResult(code, d.ReadString()) { CurrentRevision = d.ReadVarInt(), CompactRevision = d.ReadVarInt() };
                 break;
             case Tag.Put:
                 result = new PutResult(ReadNullableKv(ref d), d.ReadVarInt());
@@ -132,7 +150,7 @@ public static class ResultCodec
                     var inner = new List<CommandResult>(Math.Min(count, 1024));
                     for (var i = 0; i < count; i++)
                     {
-                        inner.Add(Read(ref d));
+                        inner.Add(ReadCore(ref d));
                     }
 
                     result = new TxnResult(succeeded, inner);

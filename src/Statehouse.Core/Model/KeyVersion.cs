@@ -18,8 +18,9 @@ public enum ChangeKind : byte
 /// </remarks>
 public sealed class KeyVersion
 {
-    internal KeyVersion(ChangeKind kind, byte[]? value, long createRevision, long modRevision, long version, long lease, KeyVersion? previous)
+    internal KeyVersion(ChangeKind kind, byte[]? value, long createRevision, long modRevision, long version, long lease, KeyVersion? previous, int sequence = 0)
     {
+        Invariant.Assert(sequence >= 0);
         Invariant.Assert(modRevision > 0);
         Invariant.Assert(kind == ChangeKind.Put ? value is not null : value is null);
         Kind = kind;
@@ -29,7 +30,11 @@ public sealed class KeyVersion
         Version = version;
         Lease = lease;
         Previous = previous;
+        Sequence = sequence;
     }
+
+    /// <summary>Position of this change among the changes of its revision (a transaction's writes share a revision), so replay after a restore keeps their order.</summary>
+    public int Sequence { get; }
 
     /// <summary>Put, delete or expire.</summary>
     public ChangeKind Kind { get; }

@@ -90,12 +90,13 @@ public static class SnapshotCodec
 
     private static void WriteChain(BinaryEncoder e, KeyVersion head, long compactRevision)
     {
-        // Newest first, down to (and including) the version visible at the compaction revision.
+        // Newest first: every version at or above the compaction revision, then the first one below it (the value
+        // visible at the compaction revision, or the previous value of a change made exactly at it).
         var count = 0;
         for (var v = head; v is not null; v = v.Previous)
         {
             count++;
-            if (v.ModRevision <= compactRevision)
+            if (v.ModRevision < compactRevision)
             {
                 break;
             }
@@ -111,6 +112,7 @@ public static class SnapshotCodec
             e.WriteVarInt(v2.ModRevision);
             e.WriteVarInt(v2.Version);
             e.WriteVarInt(v2.Lease);
+            e.WriteVarInt(v2.Sequence);
         }
     }
 
@@ -137,6 +139,18 @@ public static class SnapshotCodec
 
     /// <summary>Reads a snapshot body; throws <see cref="FormatException"/> when it is malformed.</summary>
     internal static Contents Read(Stream input)
+    {
+        try
+        {
+            return ReadCore(input);
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentException or InvalidCastException or EndOfStreamException or InvariantViolationException)
+        {
+            throw new FormatException($"Malformed snapshot body: {ex.Message}", ex);
+        }
+    }
+
+    private static Contents ReadCore(Stream input)
     {
         var contents = new Contents();
         var sawHeader = false;
@@ -192,7 +206,13 @@ public static class SnapshotCodec
                         }
 
                         var key = d.ReadBytes();
-                        contents.Keyspaces[^1].Keys.Add(new(key, ReadChain(ref d)));
+                        var keys = contents.Keyspaces[^1].Keys;
+                        if (key.Length == 0 || (keys.Count > 0 && Collections.ByteKeyComparer.Instance.Compare(keys[^1].Key, key) >= 0))
+                        {
+                            throw new FormatException("Snapshot keys are empty or out of order.");
+                        }
+
+                        keys.Add(new(key, ReadChain(ref d)));
                         break;
                     case Tag.Lease:
                         contents.Leases.Add((d.ReadVarInt(), d.ReadVarInt()));
@@ -221,13 +241,14 @@ public static class SnapshotCodec
 
     private static KeyVersion ReadChain(ref BinaryDecoder d)
     {
-        var count = (int)d.ReadVarUInt();
-        if (count == 0)
+        var raw = d.ReadVarUInt();
+        if (raw == 0 || raw > int.MaxValue)
         {
-            throw new FormatException("A snapshot key without versions.");
+            throw new FormatException("A snapshot key without versions, or with an impossible number of them.");
         }
 
-        var versions = new (ChangeKind Kind, byte[]? Value, long Create, long Mod, long Version, long Lease)[count];
+        var count = (int)raw;
+        var versions = new List<(ChangeKind Kind, byte[]? Value, long Create, long Mod, long Version, long Lease, int Sequence)>(Math.Min(count, 1024));
         for (var i = 0; i < count; i++)
         {
             var kind = (ChangeKind)d.ReadByte();
@@ -236,7 +257,7 @@ public static class SnapshotCodec
                 throw new FormatException($"Unknown change kind {(byte)kind}.");
             }
 
-            versions[i] = (kind, d.ReadNullableBytes(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt());
+            versions.Add((kind, d.ReadNullableBytes(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt(), checked((int)d.ReadVarInt())));
         }
 
         // Link oldest → newest so each node points at its predecessor.
@@ -244,12 +265,12 @@ public static class SnapshotCodec
         for (var i = count - 1; i >= 0; i--)
         {
             var v = versions[i];
-            if ((v.Kind == ChangeKind.Put) != (v.Value is not null) || v.Mod <= 0 || (previous is not null && previous.ModRevision > v.Mod))
+            if ((v.Kind == ChangeKind.Put) != (v.Value is not null) || v.Mod <= 0 || v.Sequence < 0 || (previous is not null && previous.ModRevision > v.Mod))
             {
                 throw new FormatException("Malformed version chain in snapshot.");
             }
 
-            previous = new KeyVersion(v.Kind, v.Value, v.Create, v.Mod, v.Version, v.Lease, previous);
+            previous = new KeyVersion(v.Kind, v.Value, v.Create, v.Mod, v.Version, v.Lease, previous, v.Sequence);
         }
 
         return previous!;

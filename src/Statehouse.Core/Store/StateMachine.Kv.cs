@@ -127,8 +127,8 @@ public sealed partial class StateMachine
 
         var rev = _pendingRevision;
         var next = kind == ChangeKind.Put
-            ? new KeyVersion(kind, value, live?.CreateRevision ?? rev, rev, (live?.Version ?? 0) + 1, lease, head)
-            : new KeyVersion(kind, null, 0, rev, 0, 0, head);
+            ? new KeyVersion(kind, value, live?.CreateRevision ?? rev, rev, (live?.Version ?? 0) + 1, lease, head, _sequence++)
+            : new KeyVersion(kind, null, 0, rev, 0, 0, head, _sequence++);
 
         var storedKey = key;
         var liveKeys = ks.LiveKeys + (live is null ? 1 : 0) - (kind == ChangeKind.Put ? 0 : 1);
@@ -269,19 +269,40 @@ public sealed partial class StateMachine
         }
 
         var text = System.Text.Encoding.ASCII.GetBytes(next.ToString(CultureInfo.InvariantCulture));
+        var maxValue = ks.Config.EffectiveMaxValueBytes(_limits);
+        if (text.Length > maxValue)
+        {
+            return Error(ErrorCode.InvalidArgument, $"The counter's text ({text.Length} bytes) exceeds the value limit of {maxValue}.");
+        }
+
         WriteVersion(ks, increment.Key, head, text, live?.Lease ?? 0, ChangeKind.Put);
         return new IncrementResult(next);
     }
 
-    /// <summary>Parses a counter value: decimal int64 text (an empty value counts as 0).</summary>
+    /// <summary>Parses a counter value: exactly an optional sign and 1..19 ASCII digits within int64 (an empty value counts as 0).</summary>
     public static bool TryParseCounter(ReadOnlySpan<byte> value, out long counter)
     {
+        counter = 0;
         if (value.IsEmpty)
         {
-            counter = 0;
             return true;
         }
 
+        var digits = value[0] is (byte)'-' or (byte)'+' ? value[1..] : value;
+        if (digits.IsEmpty || digits.Length > 19)
+        {
+            return false;
+        }
+
+        foreach (var b in digits)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+        }
+
+        // Only plain digits reach the parser, so it cannot accept whitespace, NULs or signs we did not allow.
         return long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out counter);
     }
 

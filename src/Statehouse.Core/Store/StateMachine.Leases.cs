@@ -25,14 +25,18 @@ public sealed partial class StateMachine
         }
 
         var id = requestedId == 0 ? _nextLeaseId : requestedId;
-        if (_leases.ContainsKey(id))
+        if (requestedId == 0 && _leases.ContainsKey(id))
         {
-            return requestedId == 0
-                ? throw new InvariantViolationException($"Allocated lease id {id} is in use.")
-                : Error(ErrorCode.PreconditionFailed, $"Lease {id} already exists.");
+            // Automatic ids only grow; a client that granted id long.MaxValue - 1 by hand used them up.
+            return Error(ErrorCode.QuotaExceeded, "Automatic lease ids are exhausted; give lease ids explicitly.");
         }
 
-        _nextLeaseId = Math.Max(_nextLeaseId, id + 1);
+        if (_leases.ContainsKey(id))
+        {
+            return Error(ErrorCode.PreconditionFailed, $"Lease {id} already exists.");
+        }
+
+        _nextLeaseId = Math.Max(_nextLeaseId, id == long.MaxValue ? long.MaxValue : id + 1);
         _leases = _leases.Add(id, new LeaseState(id, ttlSeconds, ImmutableHashSet<KeyRef>.Empty));
         return new LeaseGrantResult(id, ttlSeconds);
     }
@@ -150,7 +154,9 @@ public sealed partial class StateMachine
                 continue;
             }
 
-            visible.Previous = null;
+            // Events at the compaction revision are still served, with their previous value: keep that one too.
+            var keep = visible.ModRevision == compact && visible.Previous is not null ? visible.Previous : visible;
+            keep.Previous = null;
             if (ReferenceEquals(visible, head) && head.IsTombstone)
             {
                 _keyspaces = _keyspaces.SetItem(ks.Config.Name, ks with { Keys = ks.Keys.Remove(e.Key) });

@@ -13,17 +13,39 @@ public sealed partial class StateMachine
     /// <summary>Replaces the whole state with a snapshot body's. Rebuilds totals, lease key sets and the watch history.</summary>
     public void Restore(Stream snapshotBody)
     {
+        // Decode and check everything first: a bad snapshot leaves the machine as it was.
         var c = SnapshotCodec.Read(snapshotBody);
-        Invariant.Assert(c.CompactRevision <= c.Revision);
+        if (c.CompactRevision > c.Revision || c.CompactRevision < 0 || c.AppliedIndex < 0 || c.NextLeaseId < 1)
+        {
+            throw new FormatException("Snapshot header is inconsistent.");
+        }
 
-        var leases = c.Leases.ToDictionary(l => l.Id, l => (l.Ttl, Keys: ImmutableHashSet.CreateBuilder<KeyRef>()));
+        var leases = new Dictionary<long, (long Ttl, ImmutableHashSet<KeyRef>.Builder Keys)>();
+        foreach (var (id, ttl) in c.Leases)
+        {
+            if (id <= 0 || ttl <= 0 || !leases.TryAdd(id, (ttl, ImmutableHashSet.CreateBuilder<KeyRef>())))
+            {
+                throw new FormatException($"Snapshot lease {id} is invalid or repeated.");
+            }
+        }
+
         var keyspaces = ImmutableDictionary.CreateBuilder<string, KeyspaceState>();
         var events = new List<WatchEvent>();
         foreach (var (config, keys) in c.Keyspaces)
         {
+            if (keyspaces.ContainsKey(config.Name))
+            {
+                throw new FormatException($"Snapshot keyspace '{config.Name}' is repeated.");
+            }
+
             long liveKeys = 0, liveBytes = 0;
             foreach (var (key, head) in keys)
             {
+                if (head.ModRevision > c.Revision)
+                {
+                    throw new FormatException("Snapshot holds a version newer than its revision.");
+                }
+
                 if (!head.IsTombstone)
                 {
                     liveKeys++;
@@ -39,7 +61,7 @@ public sealed partial class StateMachine
                     }
                 }
 
-                for (var v = head; v is not null && v.ModRevision > c.CompactRevision; v = v.Previous)
+                for (var v = head; v is not null && v.ModRevision >= c.CompactRevision; v = v.Previous)
                 {
                     events.Add(new WatchEvent(config.Name, key, v, v.Previous));
                 }
@@ -53,22 +75,25 @@ public sealed partial class StateMachine
             throw new FormatException("Snapshot lacks the default keyspace.");
         }
 
-        // One order for every replica: by revision, then keyspace, then key.
+        var requests = ImmutableDictionary.CreateBuilder<string, IdempotencyEntry>();
+        foreach (var r in c.Requests)
+        {
+            if (!requests.TryAdd(r.RequestId, r))
+            {
+                throw new FormatException($"Snapshot request id '{r.RequestId}' is repeated.");
+            }
+        }
+
+        // The order the changes were applied in: by revision, then position within the revision.
         events.Sort(static (a, b) =>
         {
             var byRevision = a.Revision.CompareTo(b.Revision);
-            if (byRevision != 0)
-            {
-                return byRevision;
-            }
-
-            var byKeyspace = string.CompareOrdinal(a.Keyspace, b.Keyspace);
-            return byKeyspace != 0 ? byKeyspace : ByteKeyComparer.Instance.Compare(a.Key, b.Key);
+            return byRevision != 0 ? byRevision : a.Current.Sequence.CompareTo(b.Current.Sequence);
         });
 
         _keyspaces = keyspaces.ToImmutable();
         _leases = leases.ToImmutableDictionary(l => l.Key, l => new LeaseState(l.Key, l.Value.Ttl, l.Value.Keys.ToImmutable()));
-        _requests = c.Requests.ToImmutableDictionary(r => r.RequestId, r => r);
+        _requests = requests.ToImmutable();
         _requestOrder = ImmutableQueue.CreateRange(c.Requests);
         _revision = c.Revision;
         _compactRevision = c.CompactRevision;
@@ -91,6 +116,9 @@ public sealed partial class StateMachine
         foreach (var (name, ks) in view.Keyspaces.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             hash.Add(System.Text.Encoding.UTF8.GetBytes(name));
+            hash.Add(ks.Config.MaxKeyBytes);
+            hash.Add(ks.Config.MaxValueBytes);
+            hash.Add(ks.Config.MaxKeys);
             foreach (var (key, head) in ks.Keys.Enumerate(null, null))
             {
                 if (head.IsTombstone)

@@ -28,6 +28,7 @@ public sealed partial class StateMachine
     // Per top-level command: the revision its writes get and whether it wrote anything.
     private long _pendingRevision;
     private bool _changed;
+    private int _sequence;
 
     private volatile StoreView _view;
 
@@ -120,6 +121,7 @@ public sealed partial class StateMachine
         var eventMark = _batchEvents.Count;
         _pendingRevision = _revision + 1;
         _changed = false;
+        _sequence = 0;
 
         var result = command switch
         {
