@@ -53,8 +53,12 @@ public sealed partial class StateClient
         }
 
         var failures = 0;
+        var pending = new List<WatchEvent>();
         while (true)
         {
+            // Events of a revision still arriving in fragments are only delivered once it is whole: a reconnect
+            // resumes at that revision and receives all of it again.
+            pending.Clear();
             var endpoint = _endpoints.Current;
             var request = template.Clone();
             request.FromRevision = delivered + 1;
@@ -108,9 +112,10 @@ public sealed partial class StateClient
                         continue;
                     }
 
-                    // A response holds whole revisions, so everything at or below the revision delivered before it was
-                    // already seen (a server replaying after a reconnect); events of one revision share it.
+                    // A response holds whole revisions (but for a last one marked as a fragment), so everything at or below
+                    // the revision delivered before it was already seen (a server replaying after a reconnect).
                     var seen = delivered;
+                    var incomplete = response.Fragment && response.Events.Count > 0 ? response.Events[^1].Kv.ModRevision : long.MaxValue;
                     foreach (var e in response.Events)
                     {
                         var watchEvent = ProtoConvert.ToEvent(e);
@@ -119,8 +124,32 @@ public sealed partial class StateClient
                             continue;
                         }
 
+                        if (watchEvent.Revision >= incomplete)
+                        {
+                            pending.Add(watchEvent);
+                            continue;
+                        }
+
+                        foreach (var held in pending)
+                        {
+                            yield return held;
+                        }
+
+                        pending.Clear();
                         delivered = Math.Max(delivered, watchEvent.Revision);
                         yield return watchEvent;
+                    }
+
+                    if (!response.Fragment && pending.Count > 0)
+                    {
+                        // The revision's last fragment carried no event of a later revision.
+                        foreach (var held in pending)
+                        {
+                            yield return held;
+                        }
+
+                        delivered = Math.Max(delivered, pending[^1].Revision);
+                        pending.Clear();
                     }
                 }
             }

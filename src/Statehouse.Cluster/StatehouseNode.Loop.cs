@@ -53,12 +53,12 @@ public sealed partial class StatehouseNode
             }
 
             var entry = new CommandBatch(NowMs(), commands.ToArray());
-            buffer.ResetWrittenCount();
-            CommandCodec.Encode(entry, buffer);
             var index = _log.LastIndex + 1;
             var appendStarted = Stopwatch.GetTimestamp();
             try
             {
+                buffer.ResetWrittenCount();
+                CommandCodec.Encode(entry, buffer);
                 records[0] = new LogRecord(index, SingleMemberTerm, buffer.WrittenMemory);
                 _log.Append(records);
             }
@@ -87,26 +87,42 @@ public sealed partial class StatehouseNode
                 continue;
             }
 
-            Invariant.Assert(results.Count == batch.Count);
-            for (var i = 0; i < batch.Count; i++)
+            try
             {
-                batch[i].Completion.TrySetResult(results[i]);
+                Complete(batch, entry, results, buffer.WrittenCount);
             }
-
-            TrackLeases(entry.Commands, results);
-            Interlocked.Exchange(ref _applied, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-
-            _entriesSinceSnapshot++;
-            _bytesSinceSnapshot += buffer.WrittenCount;
-            if (_entriesSinceSnapshot >= _options.SnapshotThresholdEntries || _bytesSinceSnapshot >= _options.SnapshotThresholdBytes)
+            catch (Exception ex)
             {
-                TryStartSnapshot(null);
+                // Answers and bookkeeping must not kill the loop silently: stop taking writes and say why.
+                _fatal = ex;
+                Log.ApplyFailed(_logger, index, ex);
+                FailAll(batch, ex);
             }
         }
 
         if (buffer.Capacity > 0)
         {
             Log.LoopStopped(_logger, _machine.View.AppliedIndex);
+        }
+    }
+
+    /// <summary>Answers the batch, keeps lease deadlines in step, wakes watchers, and starts a snapshot when due.</summary>
+    private void Complete(List<Proposal> batch, CommandBatch entry, IReadOnlyList<CommandResult> results, int entryBytes)
+    {
+        Invariant.Assert(results.Count == batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Completion.TrySetResult(results[i]);
+        }
+
+        TrackLeases(entry.Commands, results);
+        Interlocked.Exchange(ref _applied, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        _entriesSinceSnapshot++;
+        _bytesSinceSnapshot += entryBytes;
+        if (_entriesSinceSnapshot >= _options.SnapshotThresholdEntries || _bytesSinceSnapshot >= _options.SnapshotThresholdBytes)
+        {
+            TryStartSnapshot(null);
         }
     }
 
@@ -124,7 +140,9 @@ public sealed partial class StatehouseNode
 
     private static void FailAll(List<Proposal> batch, Exception cause)
     {
-        var error = new StatehouseException(ErrorCode.Unavailable, $"The write could not be made durable: {cause.Message}", cause);
+        // After a failed fsync or apply nobody knows whether the entry is on disk: the outcome is unknown, and the
+        // client's retry with the same request id is the safe way on (after a restart, replay answers it once).
+        var error = new StatehouseException(ErrorCode.Unavailable, $"The node stopped taking writes (outcome of this write unknown; retry with the same request id): {cause.Message}", cause);
         foreach (var p in batch)
         {
             p.Completion.TrySetException(error);

@@ -41,9 +41,17 @@ public sealed partial class StatehouseNode
             return;
         }
 
+        var view = _machine.View;
+        if (view.AppliedIndex == 0)
+        {
+            // Nothing applied yet: there is nothing a snapshot could cover.
+            Volatile.Write(ref _snapshotRunning, 0);
+            waiter?.TrySetResult(new SnapshotReport(0, 0, 0, "", TimeSpan.Zero));
+            return;
+        }
+
         _snapshotWaiter = waiter;
         _machine.PhysicalCompactionEnabled = false;
-        var view = _machine.View;
         _entriesSinceSnapshot = 0;
         _bytesSinceSnapshot = 0;
         _ = Task.Run(() => WriteSnapshot(view));
@@ -87,8 +95,12 @@ public sealed partial class StatehouseNode
     {
         if (report is not null)
         {
-            _log.TruncatePrefix(index);
-            Interlocked.Exchange(ref _lastSnapshotIndex, index);
+            // Keep the log back to the previous snapshot, so it can still start the node if the newest one turns out corrupt.
+            var previous = Interlocked.Exchange(ref _lastSnapshotIndex, index);
+            if (previous > 0)
+            {
+                _log.TruncatePrefix(previous);
+            }
         }
 
         _machine.PhysicalCompactionEnabled = true;

@@ -32,6 +32,9 @@ public sealed record ServerOptions
     /// <summary>Default interval of watch progress notifications.</summary>
     public int WatchProgressIntervalMs { get; init; } = 5_000;
 
+    /// <summary>About the most bytes of keys and values in one watch response; a bigger revision is sent in fragments.</summary>
+    public long MaxWatchResponseBytes { get; init; } = 1 << 20;
+
     /// <summary>Most events sent in one watch response.</summary>
     public int MaxEventsPerWatchResponse { get; init; } = 1_000;
 

@@ -49,7 +49,8 @@ public static class StatehouseServer
         builder.Services.AddGrpc(g =>
         {
             g.MaxReceiveMessageSize = options.EffectiveMaxGrpcMessageBytes;
-            g.MaxSendMessageSize = options.EffectiveMaxGrpcMessageBytes;
+            // Answers are bounded by their own limits (pages, watch fragments); one event can hold a value and its previous value.
+            g.MaxSendMessageSize = (2 * options.Limits.MaxValueBytes) + (2 * options.Limits.MaxKeyBytes) + (1 << 20);
             g.Interceptors.Add<ErrorInterceptor>();
         });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m

@@ -28,8 +28,11 @@ public sealed record WatchFilter(string Keyspace, byte[] Key, byte[]? RangeEnd, 
     }
 }
 
-/// <summary>What a watcher is sent: the events of one or more whole revisions, or a progress notification.</summary>
-public sealed record WatchBatch(long Revision, IReadOnlyList<WatchEvent> Events, bool Progress);
+/// <summary>
+/// What a watcher is sent: the events of one or more revisions, or a progress notification. With <see cref="Fragment"/>
+/// the last revision continues in the next batch (it was too big for one message); all earlier ones are complete.
+/// </summary>
+public sealed record WatchBatch(long Revision, IReadOnlyList<WatchEvent> Events, bool Progress, bool Fragment = false);
 
 /// <summary>
 /// One watch: replays history from a revision, then follows new changes, in revision order, with no gap and no
@@ -66,11 +69,18 @@ public sealed class WatchStream
         {
             var next = fromRevision > 0 ? fromRevision : node.View.Revision + 1;
             var maxEvents = gateway.Options.MaxEventsPerWatchResponse;
+            var maxBytes = gateway.Options.MaxWatchResponseBytes;
             var buffer = new List<WatchEvent>();
             var lastSent = DateTime.UtcNow;
+            if (next < node.History.CompactRevision)
+            {
+                // Refuse before the first message, so HTTP can still answer 410 instead of a stream.
+                var compact = node.History.CompactRevision;
+                throw new StatehouseException(ErrorCode.Compacted, $"Revision {next} is compacted; the oldest available is {compact}.") { CompactRevision = compact };
+            }
 
             // First message: the watch is established, nothing matched up to next - 1 yet.
-            yield return new WatchBatch(Math.Max(0, next - 1), [], true);
+            yield return new WatchBatch(Math.Clamp(next - 1, 0, node.View.Revision), [], true);
             while (!cancellationToken.IsCancellationRequested)
             {
                 buffer.Clear();
@@ -86,7 +96,10 @@ public sealed class WatchStream
                     if (matching.Count > 0)
                     {
                         lastSent = DateTime.UtcNow;
-                        yield return new WatchBatch(matching[^1].Revision, matching, false);
+                        foreach (var batch in SplitByBytes(matching, maxBytes))
+                        {
+                            yield return batch;
+                        }
                     }
 
                     continue;
@@ -96,7 +109,7 @@ public sealed class WatchStream
                 if (waitFor <= TimeSpan.Zero)
                 {
                     lastSent = DateTime.UtcNow;
-                    yield return new WatchBatch(next - 1, [], true);
+                    yield return new WatchBatch(Math.Clamp(next - 1, 0, node.View.Revision), [], true);
                     continue;
                 }
 
@@ -115,6 +128,31 @@ public sealed class WatchStream
         finally
         {
             Interlocked.Decrement(ref _active);
+        }
+    }
+
+    /// <summary>Cuts events (whole revisions, in order) into batches of about <paramref name="maxBytes"/>; a revision cut in two is marked.</summary>
+    internal static IEnumerable<WatchBatch> SplitByBytes(List<WatchEvent> events, long maxBytes)
+    {
+        var chunk = new List<WatchEvent>();
+        long bytes = 0;
+        foreach (var e in events)
+        {
+            var size = 64L + e.Key.Length + (e.Current.Value?.Length ?? 0) + (e.Previous?.Value?.Length ?? 0);
+            if (chunk.Count > 0 && bytes + size > maxBytes)
+            {
+                yield return new WatchBatch(chunk[^1].Revision, chunk, false, Fragment: chunk[^1].Revision == e.Revision);
+                chunk = [];
+                bytes = 0;
+            }
+
+            chunk.Add(e);
+            bytes += size;
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return new WatchBatch(chunk[^1].Revision, chunk, false);
         }
     }
 }

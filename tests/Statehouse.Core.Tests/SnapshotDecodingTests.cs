@@ -121,6 +121,7 @@ public sealed class SnapshotDecodingTests(ITestOutputHelper output)
                 e.WriteByte(4); // Lease
                 e.WriteVarInt(7);
                 e.WriteVarInt(10);
+                e.WriteBool(false); // owned
             }
 
             e.WriteByte(6);
@@ -147,7 +148,8 @@ public sealed class SnapshotDecodingTests(ITestOutputHelper output)
             {
                 e.WriteByte(5); // Request
                 e.WriteString("same");
-                e.WriteInt64(1 + i);
+                e.WriteInt64(1 + i); // timestamp
+                e.WriteInt64(42); // request fingerprint
                 ResultCodec.Write(e, new CompactResult(0));
             }
 

@@ -56,8 +56,8 @@ public sealed class StateMachineEdgeCaseTests
         Assert.Equal(expected, Code(result));
     }
 
-    // BUG: StateMachine.ApplyIncrement (StateMachine.Kv.cs) never checks the value size limit, so an increment writes
-    // a value longer than the keyspace's MaxValueBytes that a put of the same bytes is refused. Expected InvalidArgument.
+    // Was a bug at b053d08: StateMachine.ApplyIncrement never checked the value size limit, so an increment wrote a
+    // value longer than the keyspace's MaxValueBytes, which a put of the same bytes is refused.
     [Fact]
     public void Increment_FailsWithInvalidArgument_WhenNewValueExceedsKeyspaceValueLimit()
     {
@@ -80,7 +80,10 @@ public sealed class StateMachineEdgeCaseTests
     [InlineData("x", 1)]
     [InlineData("1x", 1)]
     [InlineData("+", 1)]
+    [InlineData("--1", 1)]
+    [InlineData("+-1", 1)]
     [InlineData(" 1", 1)]
+    [InlineData("1 ", 1)]
     [InlineData("9223372036854775808", 0)]
     public void Increment_FailsWithInvalidArgumentAndChangesNothing_WhenValueIsNotCounterOrSumOverflows(string value, long delta)
     {
@@ -97,7 +100,6 @@ public sealed class StateMachineEdgeCaseTests
     [Theory]
     [InlineData("", 5, 5)]
     [InlineData("+7", 1, 8)]
-    [InlineData("+10", 2, 12)]
     [InlineData("-10", 2, -8)]
     [InlineData("10", 2, 12)]
     [InlineData("-0", 0, 0)]
@@ -114,8 +116,8 @@ public sealed class StateMachineEdgeCaseTests
         Assert.Equal(B(expected.ToString(System.Globalization.CultureInfo.InvariantCulture)), d.View.Get(Default, B("n"))!.Value);
     }
 
-    // BUG: StateMachine.TryParseCounter uses long.TryParse, which accepts trailing NUL characters, so "5\0" counts as
-    // the counter 5 although the contract is "decimal int64 text". Expected InvalidArgument, value unchanged.
+    // Was a bug at b053d08: StateMachine.TryParseCounter called long.TryParse directly, which accepts trailing NULs,
+    // so "5\0" counted as 5. The counter contract is "an optional '-' and ASCII digits" (see TryParseCounter).
     [Fact]
     public void Increment_FailsWithInvalidArgument_WhenValueHasTrailingNul()
     {
@@ -226,17 +228,33 @@ public sealed class StateMachineEdgeCaseTests
     }
 
     [Fact]
-    public void Apply_ReturnsFirstResultWithoutApplying_WhenRequestIdRepeatsWithinWindow()
+    public void Apply_ReturnsFirstResultWithoutApplying_WhenSameRequestIsRetriedWithinWindow()
     {
         var d = new Driver(new StoreLimits { IdempotencyWindowMs = 1_000 });
-        var first = d.Run(Put("a", "1") with { RequestId = "r" });
-        d.Run(Put("b", "1"));
+        var request = Put("a", "1") with { RequestId = "r" };
+        var first = d.Run(request);
+        d.Run(Put("a", "2"));
 
         d.NowMs += 1_000;
-        var retry = d.Run(new DeleteCommand(Default, B("a")) { RequestId = "r" });
+        var retry = d.Run(request with { });
 
         Assert.Same(first, retry);
         Assert.Equal(2, d.View.Revision);
+        Assert.Equal(B("2"), d.View.Get(Default, B("a"))!.Value);
+    }
+
+    [Fact]
+    public void Apply_FailsWithInvalidArgumentAndChangesNothing_WhenRequestIdIsReusedForAnotherRequest()
+    {
+        var d = new Driver();
+        var first = d.Run(Put("a", "1") with { RequestId = "r" });
+
+        var reused = d.Run(new DeleteCommand(Default, B("a")) { RequestId = "r" });
+        var retry = d.Run(Put("a", "1") with { RequestId = "r" });
+
+        Assert.Equal(ErrorCode.InvalidArgument, Code(reused));
+        Assert.Equal(1, reused.Revision);
+        Assert.Same(first, retry);
         Assert.NotNull(d.View.Get(Default, B("a")));
     }
 
@@ -244,43 +262,46 @@ public sealed class StateMachineEdgeCaseTests
     public void Apply_AppliesAgain_WhenRequestIdIsOlderThanWindow()
     {
         var d = new Driver(new StoreLimits { IdempotencyWindowMs = 1_000 });
-        d.Run(Put("a", "1") with { RequestId = "r" });
+        var request = new IncrementCommand(Default, B("n"), 1) { RequestId = "r" };
+        d.Run(request);
 
         d.NowMs += 1_001;
-        var again = d.Run(Put("a", "2") with { RequestId = "r" });
+        var again = (IncrementResult)d.Run(request);
 
         Assert.Equal(2, again.Revision);
-        Assert.Equal(B("2"), d.View.Get(Default, B("a"))!.Value);
+        Assert.Equal(2, again.Value);
     }
 
     [Fact]
     public void Apply_ForgetsOldestRequestIds_WhenMoreThanMaxEntriesAreRemembered()
     {
         var d = new Driver(new StoreLimits { IdempotencyMaxEntries = 2 });
-        d.Batch(Put("a", "1") with { RequestId = "r1" }, Put("b", "1") with { RequestId = "r2" }, Put("c", "1") with { RequestId = "r3" });
+        var requests = new[] { "r1", "r2", "r3" }.Select(id => new IncrementCommand(Default, B("n"), 1) { RequestId = id }).ToArray();
+        d.Batch(requests);
 
-        var r3 = d.Run(Put("c", "again") with { RequestId = "r3" });
-        var r2 = d.Run(Put("b", "again") with { RequestId = "r2" });
-        var r1 = d.Run(Put("a", "again") with { RequestId = "r1" });
+        var r3 = (IncrementResult)d.Run(requests[2]);
+        var r2 = (IncrementResult)d.Run(requests[1]);
+        var r1 = (IncrementResult)d.Run(requests[0]);
 
-        Assert.Equal(3, r3.Revision);
-        Assert.Equal(2, r2.Revision);
-        Assert.Equal(4, r1.Revision);
-        Assert.Equal(B("again"), d.View.Get(Default, B("a"))!.Value);
-        Assert.Equal(B("1"), d.View.Get(Default, B("b"))!.Value);
+        Assert.Equal(3, r3.Value);
+        Assert.Equal(2, r2.Value);
+        Assert.Equal(4, r1.Value);
+        Assert.Equal(4, d.View.Revision);
     }
 
     [Fact]
     public void Apply_RemembersFailedResult_WhenFailedCommandCarriedRequestId()
     {
         var d = new Driver();
-        var failed = d.Run(Put("a", "1") with { Precondition = Precondition.IfExists, RequestId = "r" });
+        var request = Put("a", "1") with { Precondition = Precondition.IfExists, RequestId = "r" };
+        var failed = d.Run(request);
+        d.Run(Put("a", "0"));
 
-        var retry = d.Run(Put("a", "1") with { RequestId = "r" });
+        var retry = d.Run(request);
 
         Assert.Equal(ErrorCode.PreconditionFailed, Code(failed));
         Assert.Same(failed, retry);
-        Assert.Null(d.View.Get(Default, B("a")));
+        Assert.Equal(B("0"), d.View.Get(Default, B("a"))!.Value);
     }
 
     [Fact]
@@ -330,22 +351,51 @@ public sealed class StateMachineEdgeCaseTests
         Assert.Equal(6, auto.LeaseId);
     }
 
-    // BUG: StateMachine.GrantLease (StateMachine.Leases.cs) sets _nextLeaseId = Math.Max(_nextLeaseId, id + 1); after a
-    // client grants id long.MaxValue - 1, the next automatic id is long.MaxValue and `id + 1` wraps, so the following
-    // automatic grant (LeaseGrant with id 0, or any put with TtlSeconds) picks long.MaxValue again and throws
-    // InvariantViolationException out of Apply: a client request stops every replica. Expected: an ErrorResult
-    // (e.g. QuotaExceeded "lease ids exhausted") and a machine that keeps working.
+    // Was a bug at b053d08: GrantLease set _nextLeaseId = Math.Max(_nextLeaseId, id + 1); after a client granted id
+    // long.MaxValue - 1 the automatic id reached long.MaxValue, `id + 1` wrapped, and the next automatic grant (LeaseGrant
+    // with id 0, or a put with TtlSeconds) threw InvariantViolationException out of Apply: a client stopped every replica.
     [Fact]
-    public void LeaseGrant_ReturnsError_WhenAutomaticIdsAreExhausted()
+    public void LeaseGrant_ReturnsErrorAndKeepsWorking_WhenAutomaticIdsAreExhausted()
     {
         var d = new Driver();
         d.Run(new LeaseGrantCommand(long.MaxValue - 1, 10));
-        var last = (LeaseGrantResult)d.Run(new LeaseGrantCommand(0, 10));
 
-        var exhausted = Record.Exception(() => d.Run(Put("a", "1") with { TtlSeconds = 10 }));
+        var results = new List<CommandResult>();
+        var thrown = Record.Exception(() =>
+        {
+            results.Add(d.Run(new LeaseGrantCommand(0, 10)));
+            results.Add(d.Run(new LeaseGrantCommand(0, 10)));
+            results.Add(d.Run(Put("a", "1") with { TtlSeconds = 10 }));
+        });
+        var afterwards = d.Run(Put("b", "1"));
 
-        Assert.Equal(long.MaxValue, last.LeaseId);
-        Assert.Null(exhausted);
+        Assert.Null(thrown);
+        Assert.All(results, r => Assert.True(r is LeaseGrantResult or PutResult || Code(r) == ErrorCode.QuotaExceeded, Structural.Print(r)));
+        var granted = results.OfType<LeaseGrantResult>().Select(g => g.LeaseId).Concat(results.OfType<PutResult>().Select(p => p.Lease)).ToList();
+        Assert.Equal(granted.Count, granted.Distinct().Count());
+        Assert.IsType<PutResult>(afterwards);
+    }
+
+    [Fact]
+    public void Put_EndsLeaseMadeByItsTtl_WhenLastAttachedKeyLeavesIt()
+    {
+        var d = new Driver();
+        var a = (PutResult)d.Run(Put("a", "1") with { TtlSeconds = 10 });
+        d.Run(Put("a", "2"));
+        var b = (PutResult)d.Run(Put("b", "1") with { TtlSeconds = 10 });
+        d.Run(Put("c", "1") with { Lease = b.Lease });
+        var granted = (LeaseGrantResult)d.Run(new LeaseGrantCommand(0, 10));
+        d.Run(Put("d", "1") with { Lease = granted.LeaseId });
+
+        d.Run(new DeleteCommand(Default, B("b")));
+        var whileShared = d.View.Leases.ContainsKey(b.Lease);
+        d.Run(new DeleteCommand(Default, B("c")));
+        d.Run(new DeleteCommand(Default, B("d")));
+
+        Assert.False(d.View.Leases.ContainsKey(a.Lease));
+        Assert.True(whileShared);
+        Assert.False(d.View.Leases.ContainsKey(b.Lease));
+        Assert.True(d.View.Leases.ContainsKey(granted.LeaseId));
     }
 
     [Fact]

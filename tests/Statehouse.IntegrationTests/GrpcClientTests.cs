@@ -146,6 +146,30 @@ public sealed class GrpcClientTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task Watch_DeliversARevisionBiggerThanOneMessage_Whole()
+    {
+        await using var client = NewClient();
+        var prefix = Unique("bigrev") + "/";
+        var value = new string('v', 100_000);
+        var txn = await client.BatchAsync(Enumerable.Range(0, 15).Select(i => Op.Put($"{prefix}{i:D2}", value)));
+        await client.PutAsync(prefix + "after", "x");
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var seen = new List<WatchEvent>();
+        await foreach (var e in client.WatchAsync(KeyRange.Prefix(prefix), new WatchOptions { FromRevision = txn.Revision, PrevKv = true }, cts.Token))
+        {
+            seen.Add(e);
+            if (seen.Count == 16)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(15, seen.Count(e => e.Revision == txn.Revision));
+        Assert.Equal(prefix + "after", seen[^1].Entry.KeyAsString());
+    }
+
+    [Fact]
     public async Task Compact_MakesOldRevisionsAnswerCompacted()
     {
         await using var client = NewClient();

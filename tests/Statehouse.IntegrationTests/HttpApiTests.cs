@@ -288,4 +288,68 @@ public sealed class HttpApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         using var list = await _http.GetAsync("/v1/keyspaces");
         Assert.Contains(name, await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task IdempotencyKey_ReusedForADifferentRequest_Is400()
+    {
+        var id = Guid.NewGuid().ToString();
+        using var first = await Put($"/v1/kv/default/{Unique("a")}", "1", r => r.Headers.Add("Idempotency-Key", id));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using var other = await Put($"/v1/kv/default/{Unique("b")}", "2", r => r.Headers.Add("Idempotency-Key", id));
+        Assert.Equal(HttpStatusCode.BadRequest, other.StatusCode);
+        using var incr = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/v1/incr/default/{Unique("c")}") { Headers = { { "Idempotency-Key", id } } });
+        Assert.Equal(HttpStatusCode.BadRequest, incr.StatusCode);
+        Assert.Equal("InvalidArgument", (await Json(incr)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task TtlPut_RefreshingAKey_DoesNotLeakLeases()
+    {
+        var key = Unique("session");
+        using var before = await _http.GetAsync("/v1/leases");
+        var countBefore = (await Json(before)).GetProperty("ids").GetArrayLength();
+        for (var i = 0; i < 5; i++)
+        {
+            using var put = await Put($"/v1/kv/default/{key}?ttl=300", $"v{i}");
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using var after = await _http.GetAsync("/v1/leases");
+        Assert.Equal(countBefore + 1, (await Json(after)).GetProperty("ids").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task JsonRoutes_Answer400Problem_WhenBodyIsNotJson()
+    {
+        using var txn = await _http.PostAsync("/v1/txn", new FormUrlEncodedContent([new("a", "b")]));
+        Assert.Equal(HttpStatusCode.BadRequest, txn.StatusCode);
+        Assert.Equal("application/problem+json", txn.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task AbsoluteFormRequestTarget_ReadsTheRightKey()
+    {
+        var key = Unique("abs");
+        using var put = await Put($"/v1/kv/default/{key}", "absolute");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, fixture.Server.HttpPort);
+        var stream = tcp.GetStream();
+        var request = $"GET http://127.0.0.1:{fixture.Server.HttpPort}/v1/kv/default/{key} HTTP/1.1\r\nHost: 127.0.0.1:{fixture.Server.HttpPort}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var response = await new StreamReader(stream).ReadToEndAsync();
+        Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+        Assert.EndsWith("absolute", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_From_ACompactedRevision_Is410()
+    {
+        var key = Unique("wc");
+        using var p1 = await Put($"/v1/kv/default/{key}", "1");
+        using var p2 = await Put($"/v1/kv/default/{key}", "2");
+        using var compact = await _http.PostAsync("/v1/compact", null);
+        using var watch = await _http.GetAsync($"/v1/watch/default?key={key}&fromRevision=1", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.Gone, watch.StatusCode);
+        Assert.Equal("Compacted", (await Json(watch)).GetProperty("code").GetString());
+    }
 }

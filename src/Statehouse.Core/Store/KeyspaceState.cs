@@ -86,8 +86,11 @@ public readonly record struct KeyRef(string Keyspace, byte[] Key)
     public override int GetHashCode() => HashCode.Combine(Keyspace, ByteKeyComparer.Instance.GetHashCode(Key));
 }
 
-/// <summary>A lease in the replicated state: its TTL and attached keys. Deadlines live with the leader, not here.</summary>
-public sealed record LeaseState(long Id, long TtlSeconds, System.Collections.Immutable.ImmutableHashSet<KeyRef> Keys);
+/// <summary>
+/// A lease in the replicated state: its TTL and attached keys. Deadlines live with the leader, not here.
+/// An <see cref="Owned"/> lease was granted by a put's TTL for that key alone and ends when the key leaves it.
+/// </summary>
+public sealed record LeaseState(long Id, long TtlSeconds, System.Collections.Immutable.ImmutableHashSet<KeyRef> Keys, bool Owned = false);
 
-/// <summary>A remembered answer to an idempotent request.</summary>
-public sealed record IdempotencyEntry(string RequestId, long TimestampMs, CommandResult Result);
+/// <summary>A remembered answer to an idempotent request, with a fingerprint of the request it answered.</summary>
+public sealed record IdempotencyEntry(string RequestId, long TimestampMs, CommandResult Result, ulong Fingerprint);

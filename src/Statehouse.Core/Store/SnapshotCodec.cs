@@ -65,6 +65,7 @@ public static class SnapshotCodec
             e.WriteByte((byte)Tag.Lease);
             e.WriteVarInt(lease.Id);
             e.WriteVarInt(lease.TtlSeconds);
+            e.WriteBool(lease.Owned);
         }
 
         foreach (var entry in view.RequestOrder)
@@ -77,6 +78,7 @@ public static class SnapshotCodec
             e.WriteByte((byte)Tag.Request);
             e.WriteString(entry.RequestId);
             e.WriteInt64(entry.TimestampMs);
+            e.WriteInt64((long)entry.Fingerprint);
             ResultCodec.Write(e, entry.Result);
             if (buffer.WrittenCount >= ChunkTargetBytes)
             {
@@ -133,7 +135,7 @@ public static class SnapshotCodec
         public long CompactRevision;
         public long NextLeaseId;
         public readonly List<(KeyspaceConfig Config, List<KeyValuePair<byte[], KeyVersion>> Keys)> Keyspaces = [];
-        public readonly List<(long Id, long Ttl)> Leases = [];
+        public readonly List<(long Id, long Ttl, bool Owned)> Leases = [];
         public readonly List<IdempotencyEntry> Requests = [];
     }
 
@@ -215,12 +217,13 @@ public static class SnapshotCodec
                         keys.Add(new(key, ReadChain(ref d)));
                         break;
                     case Tag.Lease:
-                        contents.Leases.Add((d.ReadVarInt(), d.ReadVarInt()));
+                        contents.Leases.Add((d.ReadVarInt(), d.ReadVarInt(), d.ReadBool()));
                         break;
                     case Tag.Request:
                         var id = d.ReadString();
                         var ts = d.ReadInt64();
-                        contents.Requests.Add(new IdempotencyEntry(id, ts, ResultCodec.Read(ref d)));
+                        var fingerprint = (ulong)d.ReadInt64();
+                        contents.Requests.Add(new IdempotencyEntry(id, ts, ResultCodec.Read(ref d), fingerprint));
                         break;
                     case Tag.End:
                         sawEnd = true;

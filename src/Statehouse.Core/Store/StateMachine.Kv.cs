@@ -102,7 +102,7 @@ public sealed partial class StateMachine
         var lease = put.Lease;
         if (put.TtlSeconds != 0)
         {
-            var granted = GrantLease(0, put.TtlSeconds);
+            var granted = GrantLease(0, put.TtlSeconds, owned: true);
             if (granted is ErrorResult grantError)
             {
                 return grantError;
@@ -146,7 +146,12 @@ public sealed partial class StateMachine
             var keyRef = new KeyRef(ks.Config.Name, storedKey);
             if (oldLease != 0 && _leases.TryGetValue(oldLease, out var old))
             {
-                _leases = _leases.SetItem(oldLease, old with { Keys = old.Keys.Remove(keyRef) });
+                var remaining = old.Keys.Remove(keyRef);
+
+                // A lease a put's TTL made for this key alone ends when the key leaves it (overwritten or deleted).
+                _leases = old.Owned && remaining.IsEmpty
+                    ? _leases.Remove(oldLease)
+                    : _leases.SetItem(oldLease, old with { Keys = remaining });
             }
 
             if (newLease != 0)

@@ -5,9 +5,9 @@ namespace Statehouse.Core.Store;
 
 public sealed partial class StateMachine
 {
-    private CommandResult ApplyLeaseGrant(LeaseGrantCommand grant) => GrantLease(grant.LeaseId, grant.TtlSeconds);
+    private CommandResult ApplyLeaseGrant(LeaseGrantCommand grant) => GrantLease(grant.LeaseId, grant.TtlSeconds, owned: false);
 
-    private CommandResult GrantLease(long requestedId, long ttlSeconds)
+    private CommandResult GrantLease(long requestedId, long ttlSeconds, bool owned)
     {
         if (ttlSeconds < 1 || ttlSeconds > _limits.MaxLeaseTtlSeconds)
         {
@@ -37,7 +37,7 @@ public sealed partial class StateMachine
         }
 
         _nextLeaseId = Math.Max(_nextLeaseId, id == long.MaxValue ? long.MaxValue : id + 1);
-        _leases = _leases.Add(id, new LeaseState(id, ttlSeconds, ImmutableHashSet<KeyRef>.Empty));
+        _leases = _leases.Add(id, new LeaseState(id, ttlSeconds, ImmutableHashSet<KeyRef>.Empty, owned));
         return new LeaseGrantResult(id, ttlSeconds);
     }
 
@@ -154,10 +154,17 @@ public sealed partial class StateMachine
                 continue;
             }
 
-            // Events at the compaction revision are still served, with their previous value: keep that one too.
-            var keep = visible.ModRevision == compact && visible.Previous is not null ? visible.Previous : visible;
+            // Events at the compaction revision are still served, with their previous values: keep every version made at
+            // it (a transaction may write a key twice) and the one before them.
+            var keep = visible;
+            while (keep.ModRevision >= compact && keep.Previous is not null)
+            {
+                keep = keep.Previous;
+            }
+
             keep.Previous = null;
-            if (ReferenceEquals(visible, head) && head.IsTombstone)
+            // A delete made exactly at the compaction revision is still an event watchers may ask for: keep it.
+            if (ReferenceEquals(visible, head) && head.IsTombstone && head.ModRevision < compact)
             {
                 _keyspaces = _keyspaces.SetItem(ks.Config.Name, ks with { Keys = ks.Keys.Remove(e.Key) });
             }

@@ -20,10 +20,10 @@ public sealed partial class StateMachine
             throw new FormatException("Snapshot header is inconsistent.");
         }
 
-        var leases = new Dictionary<long, (long Ttl, ImmutableHashSet<KeyRef>.Builder Keys)>();
-        foreach (var (id, ttl) in c.Leases)
+        var leases = new Dictionary<long, (long Ttl, ImmutableHashSet<KeyRef>.Builder Keys, bool Owned)>();
+        foreach (var (id, ttl, owned) in c.Leases)
         {
-            if (id <= 0 || ttl <= 0 || !leases.TryAdd(id, (ttl, ImmutableHashSet.CreateBuilder<KeyRef>())))
+            if (id <= 0 || ttl <= 0 || !leases.TryAdd(id, (ttl, ImmutableHashSet.CreateBuilder<KeyRef>(), owned)))
             {
                 throw new FormatException($"Snapshot lease {id} is invalid or repeated.");
             }
@@ -92,7 +92,7 @@ public sealed partial class StateMachine
         });
 
         _keyspaces = keyspaces.ToImmutable();
-        _leases = leases.ToImmutableDictionary(l => l.Key, l => new LeaseState(l.Key, l.Value.Ttl, l.Value.Keys.ToImmutable()));
+        _leases = leases.ToImmutableDictionary(l => l.Key, l => new LeaseState(l.Key, l.Value.Ttl, l.Value.Keys.ToImmutable(), l.Value.Owned));
         _requests = requests.ToImmutable();
         _requestOrder = ImmutableQueue.CreateRange(c.Requests);
         _revision = c.Revision;

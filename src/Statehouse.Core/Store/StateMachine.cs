@@ -103,6 +103,7 @@ public sealed partial class StateMachine
     private CommandResult ApplyTopLevel(Command command, long timestampMs)
     {
         var requestId = command.RequestId;
+        ulong fingerprint = 0;
         if (requestId is not null)
         {
             if (requestId.Length == 0 || requestId.Length > _limits.MaxRequestIdLength)
@@ -110,10 +111,13 @@ public sealed partial class StateMachine
                 return Stamp(Error(ErrorCode.InvalidArgument, $"Request id must be 1..{_limits.MaxRequestIdLength} characters."));
             }
 
+            fingerprint = Fingerprint(command);
             if (_requests.TryGetValue(requestId, out var remembered))
             {
-                // A retry: answer with the first result and change nothing.
-                return remembered.Result;
+                // A retry: answer with the first result and change nothing — unless the id now names another request.
+                return remembered.Fingerprint == fingerprint
+                    ? remembered.Result
+                    : Stamp(Error(ErrorCode.InvalidArgument, $"Request id '{requestId}' was already used for a different request."));
             }
         }
 
@@ -149,10 +153,26 @@ public sealed partial class StateMachine
         result = Stamp(result);
         if (requestId is not null)
         {
-            Remember(new IdempotencyEntry(requestId, timestampMs, result));
+            Remember(new IdempotencyEntry(requestId, timestampMs, result, fingerprint));
         }
 
         return result;
+    }
+
+    private readonly System.Buffers.ArrayBufferWriter<byte> _fingerprintBuffer = new(256);
+
+    /// <summary>FNV-1a over the command's binary encoding: the same request retried gives the same value.</summary>
+    private ulong Fingerprint(Command command)
+    {
+        _fingerprintBuffer.ResetWrittenCount();
+        Codecs.CommandCodec.WriteCommand(new Codecs.BinaryEncoder(_fingerprintBuffer), command);
+        var hash = 14695981039346656037UL;
+        foreach (var b in _fingerprintBuffer.WrittenSpan)
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        return hash;
     }
 
     private CommandResult Stamp(CommandResult result) => result.Revision == _revision ? result : result with { Revision = _revision };

@@ -122,6 +122,12 @@ public sealed class StoreView
     /// </summary>
     private void EnsureStillAvailable(long revision)
     {
+        // A read at this view's own revision never follows a link that trimming can cut.
+        if (revision >= Revision)
+        {
+            return;
+        }
+
         var compact = History.CompactRevision;
         if (revision < compact)
         {

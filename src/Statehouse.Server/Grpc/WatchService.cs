@@ -22,6 +22,7 @@ internal sealed class WatchService(NodeGateway gateway) : V1.Watch.WatchBase
             {
                 Header = ProtoMapper.Header(gateway.ReadView(), gateway.Node.NodeId, batch.Revision),
                 Progress = batch.Progress,
+                Fragment = batch.Fragment,
             };
             foreach (var e in batch.Events)
             {

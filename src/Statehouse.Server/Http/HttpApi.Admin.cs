@@ -52,7 +52,7 @@ internal static partial class HttpApi
 
         app.MapPost("/v1/keyspaces", async (HttpContext context, NodeGateway gateway) =>
         {
-            var body = await context.Request.ReadFromJsonAsync<KeyspaceJson>(HttpJson.Options, context.RequestAborted).ConfigureAwait(false)
+            var body = await ReadJsonAsync<KeyspaceJson>(context).ConfigureAwait(false)
                 ?? throw new StatehouseException(ErrorCode.InvalidArgument, "A JSON body {\"name\": ...} is required.");
             var config = new KeyspaceConfig(body.Name ?? "", body.MaxKeyBytes ?? 0, body.MaxValueBytes ?? 0, body.MaxKeys ?? 0);
             var result = await gateway.ExecuteAsync<CreateKeyspaceResult>(new CreateKeyspaceCommand(config) { RequestId = RequestId(context) }, context.RequestAborted).ConfigureAwait(false);

@@ -50,7 +50,7 @@ internal static partial class HttpApi
         LeaseGrantJson? body = null;
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            body = await context.Request.ReadFromJsonAsync<LeaseGrantJson>(HttpJson.Options, context.RequestAborted).ConfigureAwait(false);
+            body = await ReadJsonAsync<LeaseGrantJson>(context).ConfigureAwait(false);
         }
 
         var ttl = body?.TtlSeconds ?? QueryLong(context, "ttl");

@@ -9,7 +9,7 @@ internal static partial class HttpApi
 {
     private static async Task TxnAsync(HttpContext context, NodeGateway gateway)
     {
-        var body = await context.Request.ReadFromJsonAsync<TxnJson>(HttpJson.Options, context.RequestAborted).ConfigureAwait(false)
+        var body = await ReadJsonAsync<TxnJson>(context).ConfigureAwait(false)
             ?? throw new StatehouseException(ErrorCode.InvalidArgument, "A JSON transaction body is required.");
         var compares = (body.Compare ?? []).Select(ToCompare).ToList();
         var success = (body.Success ?? []).Select(ToOperation).ToList();

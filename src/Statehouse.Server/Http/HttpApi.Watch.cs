@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Statehouse.Core;
 using Statehouse.Core.Model;
+using Statehouse.Core.Store;
 
 namespace Statehouse.Server.Http;
 
@@ -48,11 +49,26 @@ internal static partial class HttpApi
         context.Response.Headers["X-Accel-Buffering"] = "no";
         Stamp(context, gateway, stream.Current.Revision);
         var body = context.Response.Body;
+        var pending = new List<WatchEvent>();
         try
         {
             do
             {
                 var batch = stream.Current;
+                if (batch.Fragment)
+                {
+                    // Hold a revision until it is whole: Last-Event-ID must never split one.
+                    pending.AddRange(batch.Events);
+                    continue;
+                }
+
+                if (pending.Count > 0)
+                {
+                    pending.AddRange(batch.Events);
+                    batch = batch with { Events = pending.ToList() };
+                    pending.Clear();
+                }
+
                 var text = new StringBuilder();
                 if (batch.Progress)
                 {

@@ -310,7 +310,7 @@ internal static partial class HttpApi
 
     private static async Task MultiGetAsync(HttpContext context, string keyspace, NodeGateway gateway)
     {
-        var body = await context.Request.ReadFromJsonAsync<MultiGetJson>(HttpJson.Options, context.RequestAborted).ConfigureAwait(false)
+        var body = await ReadJsonAsync<MultiGetJson>(context).ConfigureAwait(false)
             ?? throw new StatehouseException(ErrorCode.InvalidArgument, "A JSON body with keys is required.");
         var keys = (body.Keys ?? []).Select(k => Encoding.UTF8.GetBytes(k))
             .Concat((body.KeysBase64 ?? []).Select(DecodeBase64)).ToList();
@@ -361,4 +361,15 @@ internal static partial class HttpApi
     }
 
     internal static JsonSerializerOptions JsonOptions => HttpJson.Options;
+
+    /// <summary>Reads a JSON body; a body of another content type is InvalidArgument (415).</summary>
+    private static async Task<T?> ReadJsonAsync<T>(HttpContext context)
+    {
+        if (!context.Request.HasJsonContentType())
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, "The body must be JSON (Content-Type: application/json).");
+        }
+
+        return await context.Request.ReadFromJsonAsync<T>(HttpJson.Options, context.RequestAborted).ConfigureAwait(false);
+    }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Statehouse.Core;
 
 namespace Statehouse.Server.Http;
@@ -33,6 +35,16 @@ internal sealed class ProblemMiddleware(RequestDelegate next)
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; nothing to answer.
+        }
+        catch (System.Threading.Channels.ChannelClosedException) when (!context.Response.HasStarted)
+        {
+            await WriteAsync(context, new StatehouseException(ErrorCode.Unavailable, "The node is stopping.")).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            // Anything else is our bug, but the caller still gets problem+json, and the log gets the stack.
+            context.RequestServices.GetService<Microsoft.Extensions.Logging.ILogger<ProblemMiddleware>>()?.LogError(ex, "Unhandled error on {Path}", context.Request.Path.Value);
+            await WriteAsync(context, new StatehouseException(ErrorCode.Unavailable, "Internal error: " + ex.Message), 500).ConfigureAwait(false);
         }
     }
 

@@ -20,6 +20,14 @@ internal static class RawPath
             raw = raw[..query];
         }
 
+        if (!raw.StartsWith('/'))
+        {
+            // Absolute form (GET http://host/v1/kv/... HTTP/1.1): drop scheme and authority.
+            var scheme = raw.IndexOf("://", StringComparison.Ordinal);
+            var pathStart = scheme >= 0 ? raw.IndexOf('/', scheme + 3) : -1;
+            raw = pathStart >= 0 ? raw[pathStart..] : "/";
+        }
+
         var position = 0;
         for (var i = 0; i < segments + 1; i++)
         {

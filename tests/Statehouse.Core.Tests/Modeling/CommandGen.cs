@@ -5,8 +5,8 @@ using Statehouse.Core.Tests.Support;
 
 namespace Statehouse.Core.Tests.Modeling;
 
-/// <summary>One generated command and how it is batched.</summary>
-internal sealed record Step(Command Command, bool EndsBatch, long DeltaMs, bool Snapshot);
+/// <summary>One generated command and how it is batched. <paramref name="Retry"/> &gt; 0 re-sends the Retry-th most recent command that carried a request id, unchanged.</summary>
+internal sealed record Step(Command Command, bool EndsBatch, long DeltaMs, bool Snapshot, int Retry = 0);
 
 /// <summary>A generated run: the steps and a seed for the checker's own random choices (which revisions and queries to probe).</summary>
 internal sealed record Scenario(Step[] Steps, int CheckSeed)
@@ -18,7 +18,8 @@ internal sealed record Scenario(Step[] Steps, int CheckSeed)
         for (var i = 0; i < Steps.Length; i++)
         {
             var s = Steps[i];
-            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"  [{i}] {Structural.Print(s.Command)}{(s.EndsBatch ? " |" : "")}{(s.Snapshot ? " SNAPSHOT" : "")}\n");
+            var command = s.Retry > 0 ? $"RETRY #{s.Retry} (else {Structural.Print(s.Command)})" : Structural.Print(s.Command);
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"  [{i}] {command}{(s.EndsBatch ? " |" : "")}{(s.Snapshot ? " SNAPSHOT" : "")}\n");
         }
 
         return sb.ToString();
@@ -42,8 +43,8 @@ internal static class CommandGen
     /// <summary>Keyspaces the checker probes; "nope" never exists.</summary>
     public static readonly string[] Keyspaces = [KeyspaceConfig.DefaultName, "ks2", "ks3", "nope"];
 
-    /// <summary>ks2: keys of at most two bytes ("abc" is too long), at most 4 keys (value limit left at the default, see the increment bug test).</summary>
-    public static readonly KeyspaceConfig Ks2 = new("ks2", MaxKeyBytes: 2, MaxValueBytes: 0, MaxKeys: 4);
+    /// <summary>ks2: keys of at most two bytes ("abc" is too long), values of at most three (counters past 999 too), at most 4 keys.</summary>
+    public static readonly KeyspaceConfig Ks2 = new("ks2", MaxKeyBytes: 2, MaxValueBytes: 3, MaxKeys: 4);
 
     /// <summary>Small limits so that every limit is hit by short sequences.</summary>
     public static readonly StoreLimits Limits = new()
@@ -61,7 +62,7 @@ internal static class CommandGen
         IdempotencyMaxEntries = 4,
     };
 
-    private static readonly byte[] ValueAlphabet = [(byte)'0', (byte)'1', (byte)'5', (byte)'9', (byte)'-', (byte)'+', (byte)'x', 0xFF];
+    private static readonly byte[] ValueAlphabet = [(byte)'0', (byte)'1', (byte)'5', (byte)'9', (byte)'-', (byte)'+', (byte)'x', 0x00, 0xFF];
 
     public static readonly Gen<string> Keyspace = Gen.Frequency(
         (24, Gen.Const(KeyspaceConfig.DefaultName)),
@@ -210,8 +211,8 @@ internal static class CommandGen
         (3, Gen.Long[100_000, 400_000]),
         (1, Gen.Long[600_000, 700_000]));
 
-    public static readonly Gen<Step> Step = Gen.Select(TopLevel, Gen.Int[0, 4], DeltaMs, Gen.Int[0, 24],
-        (c, end, delta, snap) => new Step(c, end < 3, delta, snap == 0));
+    public static readonly Gen<Step> Step = Gen.Select(TopLevel, Gen.Int[0, 4], DeltaMs, Gen.Int[0, 24], Gen.Frequency((10, Gen.Const(0)), (2, Gen.Int[1, 4])),
+        (c, end, delta, snap, retry) => new Step(c, end < 3, delta, snap == 0, retry));
 
     /// <summary>Most runs create ks2 first so that its commands mostly reach the key logic; the rest create it later or never.</summary>
     public static Gen<Scenario> Scenario(int maxSteps) =>

@@ -26,7 +26,7 @@ internal sealed class ReferenceStore
     private State _state = new();
     private readonly List<Dictionary<string, SortedDictionary<byte[], RefKv>>> _byRevision = [];
     private readonly List<RefEvent> _events = [];
-    private readonly List<(string Id, long TimestampMs, CommandResult Result)> _requests = [];
+    private readonly List<(string Id, long TimestampMs, Command Command, CommandResult Result)> _requests = [];
 
     // Per top-level command.
     private long _pending;
@@ -47,7 +47,8 @@ internal sealed class ReferenceStore
 
     public IReadOnlyDictionary<string, KeyspaceConfig> Keyspaces => _state.Keyspaces;
 
-    public IReadOnlyDictionary<long, long> Leases => _state.Leases;
+    /// <summary>Live leases: TTL, and whether a put's TTL made it for one key (it then ends when that key leaves it).</summary>
+    public IReadOnlyDictionary<long, (long Ttl, bool Owned)> Leases => _state.Leases;
 
     public IReadOnlyList<RefEvent> Events => _events;
 
@@ -85,10 +86,13 @@ internal sealed class ReferenceStore
                 return Fail(ErrorCode.InvalidArgument) with { Revision = Revision };
             }
 
+            // A retry of the same request gets the first answer; the id reused for another request is refused.
             var seen = _requests.FindIndex(r => r.Id == id);
             if (seen >= 0)
             {
-                return _requests[seen].Result;
+                return Support.Structural.AreEqual(_requests[seen].Command, command)
+                    ? _requests[seen].Result
+                    : Fail(ErrorCode.InvalidArgument) with { Revision = Revision };
             }
         }
 
@@ -102,7 +106,7 @@ internal sealed class ReferenceStore
         {
             TxnCommand txn => Txn(txn),
             TxnOperation op => Operation(op),
-            LeaseGrantCommand g => Grant(g.LeaseId, g.TtlSeconds),
+            LeaseGrantCommand g => Grant(g.LeaseId, g.TtlSeconds, owned: false),
             LeaseRevokeCommand r => Revoke(r.LeaseId),
             LeaseExpireCommand e => Expire(e.LeaseIds),
             CompactCommand c => Compact(c.Revision),
@@ -124,7 +128,7 @@ internal sealed class ReferenceStore
         result = result with { Revision = Revision };
         if (id is not null)
         {
-            _requests.Add((id, timestampMs, result));
+            _requests.Add((id, timestampMs, command, result));
             while (_requests.Count > Limits.IdempotencyMaxEntries)
             {
                 _requests.RemoveAt(0);
@@ -202,7 +206,7 @@ internal sealed class ReferenceStore
         var lease = put.Lease;
         if (put.TtlSeconds != 0)
         {
-            var granted = Grant(0, put.TtlSeconds);
+            var granted = Grant(0, put.TtlSeconds, owned: true);
             if (granted is ErrorResult)
             {
                 return granted;
@@ -227,6 +231,16 @@ internal sealed class ReferenceStore
         keys[key] = next;
         _commandEvents.Add(new RefEvent(_pending, keyspace, key, ChangeKind.Put, next, live));
         _changed = true;
+        EndOwnedLeaseIfAbandoned(live?.Lease ?? 0);
+    }
+
+    /// <summary>A lease made by a put's TTL ends once no key is attached to it any more.</summary>
+    private void EndOwnedLeaseIfAbandoned(long lease)
+    {
+        if (lease != 0 && _state.Leases.TryGetValue(lease, out var l) && l.Owned && !KeysOfLease(lease).Any())
+        {
+            _state.Leases.Remove(lease);
+        }
     }
 
     private void Remove(string keyspace, byte[] key, ChangeKind kind)
@@ -236,6 +250,7 @@ internal sealed class ReferenceStore
         keys.Remove(key);
         _commandEvents.Add(new RefEvent(_pending, keyspace, key, kind, null, live));
         _changed = true;
+        EndOwnedLeaseIfAbandoned(live.Lease);
     }
 
     private CommandResult Delete(DeleteCommand delete)
@@ -293,7 +308,7 @@ internal sealed class ReferenceStore
     private static bool InRange(byte[] key, byte[]? start, byte[]? end) =>
         (start is null || Order.Compare(key, start) >= 0) && (end is null || Order.Compare(key, end) < 0);
 
-    /// <summary>Decimal int64 text: an optional sign and at least one ASCII digit, nothing else; empty counts as 0.</summary>
+    /// <summary>Decimal int64 text: an optional '+' or '-' and at least one ASCII digit, nothing else; empty counts as 0.</summary>
     public static bool TryParseCounter(byte[] value, out long counter)
     {
         counter = 0;
@@ -354,6 +369,11 @@ internal sealed class ReferenceStore
         }
 
         var text = System.Text.Encoding.ASCII.GetBytes(((long)sum).ToString(CultureInfo.InvariantCulture));
+        if (text.Length > MaxValue(inc.Keyspace))
+        {
+            return Fail(ErrorCode.InvalidArgument);
+        }
+
         Write(inc.Keyspace, inc.Key, text, live?.Lease ?? 0);
         return new IncrementResult((long)sum);
     }
@@ -491,7 +511,7 @@ internal sealed class ReferenceStore
         };
     }
 
-    private CommandResult Grant(long requested, long ttl)
+    private CommandResult Grant(long requested, long ttl, bool owned)
     {
         if (ttl < 1 || ttl > Limits.MaxLeaseTtlSeconds || requested < 0)
         {
@@ -511,7 +531,7 @@ internal sealed class ReferenceStore
         }
 
         _state.NextLeaseId = Math.Max(_state.NextLeaseId, id + 1);
-        _state.Leases[id] = ttl;
+        _state.Leases[id] = (ttl, owned);
         return new LeaseGrantResult(id, ttl);
     }
 
@@ -608,7 +628,7 @@ internal sealed class ReferenceStore
         public Dictionary<string, SortedDictionary<byte[], RefKv>> Data { get; private init; } =
             new() { [KeyspaceConfig.DefaultName] = new SortedDictionary<byte[], RefKv>(Order) };
 
-        public Dictionary<long, long> Leases { get; private init; } = [];
+        public Dictionary<long, (long Ttl, bool Owned)> Leases { get; private init; } = [];
 
         public long NextLeaseId { get; set; } = 1;
 
@@ -616,7 +636,7 @@ internal sealed class ReferenceStore
         {
             Keyspaces = new Dictionary<string, KeyspaceConfig>(Keyspaces),
             Data = CopyData(Data),
-            Leases = new Dictionary<long, long>(Leases),
+            Leases = new Dictionary<long, (long Ttl, bool Owned)>(Leases),
             NextLeaseId = NextLeaseId,
         };
     }

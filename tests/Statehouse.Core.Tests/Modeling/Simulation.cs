@@ -1,5 +1,3 @@
-using System.Globalization;
-using Statehouse.Core.Collections;
 using Statehouse.Core.Model;
 using Statehouse.Core.Store;
 using Statehouse.Core.Tests.Support;
@@ -16,23 +14,20 @@ internal sealed class Machine(string name, StateMachine state)
     /// <summary>When true, the machine is compared with the model in full after every batch (else by hash and results).</summary>
     public bool FullCheck { get; init; }
 
-    /// <summary>For a machine restored from a snapshot: the snapshot's compact revision and revision (see <see cref="HistoryRelaxation"/>).</summary>
+    /// <summary>For a machine restored from a snapshot: the snapshot's compact revision (see <see cref="HistoryRelaxation"/>).</summary>
     public HistoryRelaxation? Relaxation { get; init; }
 }
 
 /// <summary>
-/// KNOWN BUGS (see SnapshotRestoreTests): a restored machine's watch history lacks the events at the snapshot's compact
-/// revision and orders the events inside one revision by (keyspace, key, newest first) instead of by application order.
-/// So that the property keeps finding other bugs, histories of restored machines are compared after dropping events at
-/// <paramref name="Compact"/> and sorting the events of each revision up to <paramref name="Revision"/>.
+/// KNOWN BUG (SnapshotRestoreTests.Restore_KeepsPreviousValueOfEventsAtCompactRevision_WhenTxnWroteKeyTwiceAtCompactRevision):
+/// after trimming, a snapshot loses the previous value of some events at exactly its compact revision. So that the property
+/// keeps finding other bugs, histories of restored machines are compared without the events at <paramref name="Compact"/>
+/// (the snapshot's compact revision); every other event is compared exactly. Remove this once that test passes.
 /// </summary>
-internal sealed record HistoryRelaxation(long Compact, long Revision)
+internal sealed record HistoryRelaxation(long Compact)
 {
     public List<(long Revision, string Text)> Normalize(IEnumerable<(long Revision, string Text)> events) =>
-        events.Where(e => Compact == 0 || e.Revision != Compact)
-            .GroupBy(e => e.Revision)
-            .SelectMany(g => g.Key <= Revision ? g.OrderBy(e => e.Text, StringComparer.Ordinal) : (IEnumerable<(long Revision, string Text)>)g)
-            .ToList();
+        events.Where(e => Compact == 0 || e.Revision != Compact).ToList();
 }
 
 /// <summary>Options of one simulation run.</summary>
@@ -63,6 +58,7 @@ internal sealed class Simulation
     private readonly SimulationOptions _options;
     private readonly Random _rng;
     private readonly List<Func<string>> _log = [];
+    private readonly List<Command> _issuedWithRequestId = [];
 
     private Simulation(Scenario scenario, SimulationOptions options)
     {
@@ -112,7 +108,7 @@ internal sealed class Simulation
             }
 
             TimestampMs += pending[0].DeltaMs;
-            var batch = new CommandBatch(TimestampMs, pending.Select(s => Resolve(s.Command)).ToList());
+            var batch = new CommandBatch(TimestampMs, pending.Select(Concrete).ToList());
             ApplyEverywhere(batch);
             if (_options.Snapshots && pending.Any(s => s.Snapshot))
             {
@@ -181,7 +177,7 @@ internal sealed class Simulation
         _log.Add(() => $"   snapshot of primary -> {name}");
         Assert.Equal(StateMachine.StateHash(source.View), StateMachine.StateHash(restored.View));
         Assert.Equal(source.View.AppliedIndex, restored.View.AppliedIndex);
-        var relaxation = new HistoryRelaxation(restored.View.CompactRevision, restored.View.Revision);
+        var relaxation = new HistoryRelaxation(restored.View.CompactRevision);
         Checks.AgainstModel(restored.View, Model, _rng, $"{name} right after restore", relaxation);
         Checks.SameAnswers(source.View, restored.View, $"{name} vs primary", relaxation);
         Machines.Add(new Machine(name, restored) { Relaxation = relaxation });
@@ -209,6 +205,20 @@ internal sealed class Simulation
 
         Assert.Equal(StateMachine.StateHash(Machines[0].State.View), StateMachine.StateHash(replica.View));
         Checks.SameAnswers(Machines[0].State.View, replica.View, "replay vs primary");
+    }
+
+    /// <summary>The command to send for a step: a retry of an earlier request, or the step's own command made concrete.</summary>
+    private Command Concrete(Step step)
+    {
+        var command = step.Retry > 0 && _issuedWithRequestId.Count > 0
+            ? _issuedWithRequestId[^Math.Min(step.Retry, _issuedWithRequestId.Count)]
+            : Resolve(step.Command);
+        if (command.RequestId is not null)
+        {
+            _issuedWithRequestId.Add(command);
+        }
+
+        return command;
     }
 
     /// <summary>Turns sentinel values into concrete ones using the model's state before the batch.</summary>
@@ -294,7 +304,7 @@ internal static class Checks
         }
 
         // Leases and their attached keys.
-        Assert.Equal(model.Leases.OrderBy(l => l.Key).Select(l => (l.Key, l.Value)), view.Leases.Values.OrderBy(l => l.Id).Select(l => (l.Id, l.TtlSeconds)));
+        Assert.Equal(model.Leases.OrderBy(l => l.Key).Select(l => (l.Key, l.Value.Ttl, l.Value.Owned)), view.Leases.Values.OrderBy(l => l.Id).Select(l => (l.Id, l.TtlSeconds, l.Owned)));
         foreach (var lease in view.Leases.Values)
         {
             var expected = model.KeysOfLease(lease.Id).Select(k => $"{k.Keyspace}/{Structural.Bytes(k.Key)}").Order(StringComparer.Ordinal);
@@ -472,8 +482,8 @@ internal static class Checks
         }
 
         Assert.Equal(
-            a.Leases.Values.OrderBy(l => l.Id).Select(l => (l.Id, l.TtlSeconds, l.Keys.Count)),
-            b.Leases.Values.OrderBy(l => l.Id).Select(l => (l.Id, l.TtlSeconds, l.Keys.Count)));
+            a.Leases.Values.OrderBy(l => l.Id).Select(l => (l.Id, l.TtlSeconds, l.Keys.Count, l.Owned)),
+            b.Leases.Values.OrderBy(l => l.Id).Select(l => (l.Id, l.TtlSeconds, l.Keys.Count, l.Owned)));
 
         var from = a.CompactRevision;
         var ha = new List<WatchEvent>();
@@ -498,9 +508,4 @@ internal static class Checks
         Assert.True(a.Code == b.Code, $"{context}: {a.Code} vs {b.Code}");
         SameKv(a.Value, b.Value, context);
     }
-
-    /// <summary>Keys in memcmp order.</summary>
-    public static IComparer<byte[]> KeyOrder => ByteKeyComparer.Instance;
-
-    public static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
