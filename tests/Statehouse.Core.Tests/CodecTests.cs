@@ -84,7 +84,7 @@ public sealed class CodecTests(ITestOutputHelper output)
             print: t => $"{Structural.Print(t.Item2)} of {Structural.Print(t.Item1)}");
     }
 
-    // BUG: CommandCodec.ReadKeyspaceConfig uses checked((int)d.ReadVarInt()) for MaxKeyBytes/MaxValueBytes, so a varint
+    // Was a bug at b053d08: CommandCodec.ReadKeyspaceConfig used checked((int)d.ReadVarInt()) for MaxKeyBytes/MaxValueBytes, so a varint
     // outside int range escapes as OverflowException instead of the documented FormatException.
     [Fact]
     public void CommandCodec_DecodeThrowsFormatException_WhenKeyspaceLimitExceedsInt32()
@@ -107,7 +107,7 @@ public sealed class CodecTests(ITestOutputHelper output)
         Assert.IsType<FormatException>(thrown);
     }
 
-    // BUG: CommandCodec.ReadRange uses checked((int)d.ReadVarInt()) for Limit: OverflowException instead of FormatException.
+    // Was a bug at b053d08: CommandCodec.ReadRange used checked((int)d.ReadVarInt()) for Limit: OverflowException instead of FormatException.
     [Fact]
     public void CommandCodec_DecodeThrowsFormatException_WhenRangeLimitExceedsInt32()
     {

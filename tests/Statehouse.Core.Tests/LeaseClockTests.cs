@@ -110,6 +110,28 @@ public sealed class LeaseClockTests(ITestOutputHelper output)
         Assert.Equal([1], clock.Expired(nowMs: 19_000, max: 10));
     }
 
+    // BUG (minor, memory): LeaseClock.SetLocked enqueues a new (id, deadline) on every Track/Refresh/Reset and the stale
+    // entries leave the PriorityQueue only when their old deadline passes, so a client that sends keep-alives in a loop
+    // for a long-TTL lease grows the leader's queue without bound (30-day TTL: every refresh stays queued 30 days).
+    // Checked through the private queue because memory is the only symptom. Expected: at most a few entries per lease
+    // (e.g. re-enqueue only when the new deadline is earlier than the queued one, or rebuild when stale entries dominate).
+    [Fact]
+    public void Refresh_KeepsQueueBounded_WhenOneLeaseIsRefreshedManyTimes()
+    {
+        var clock = new LeaseClock();
+        clock.Track(1, 30 * 24 * 3600, nowMs: 0);
+
+        for (var now = 1; now <= 10_000; now++)
+        {
+            clock.Refresh(1, 30 * 24 * 3600, now);
+        }
+
+        var queue = (PriorityQueue<long, long>)typeof(LeaseClock)
+            .GetField("_queue", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(clock)!;
+        Assert.True(queue.Count <= 16, $"{queue.Count} queued deadlines for 1 tracked lease");
+    }
+
     [Fact]
     public void Expired_MatchesDeadlineModel_WhenOperationsInterleaveRandomly()
     {

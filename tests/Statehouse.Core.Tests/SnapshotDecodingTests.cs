@@ -43,7 +43,7 @@ public sealed class SnapshotDecodingTests(ITestOutputHelper output)
             print: Structural.Print);
     }
 
-    // BUG: SnapshotCodec.ReadChain allocates `new (...)[(int)d.ReadVarUInt()]` before reading any version. A count
+    // Was a bug at b053d08: SnapshotCodec.ReadChain allocated `new (...)[(int)d.ReadVarUInt()]` before reading any version. A count
     // ≥ 2^31 wraps negative (OverflowException); a smaller huge count allocates count × 48 bytes up front
     // (2^31-1 → ~100 GB: OutOfMemoryException under this project's heap limit, the kernel OOM killer without one).
     // Expected: FormatException once the count exceeds what the remaining bytes can hold.
@@ -66,7 +66,7 @@ public sealed class SnapshotDecodingTests(ITestOutputHelper output)
         Assert.IsType<FormatException>(thrown);
     }
 
-    // BUG: a body cut short surfaces as EndOfStreamException from Stream.ReadExactly in SnapshotCodec.Read, not the
+    // Was a bug at b053d08: a body cut short surfaced as EndOfStreamException from Stream.ReadExactly in SnapshotCodec.Read, not the
     // documented FormatException.
     [Fact]
     public void Restore_ThrowsFormatException_WhenBodyEndsEarly()
@@ -78,7 +78,7 @@ public sealed class SnapshotDecodingTests(ITestOutputHelper output)
         Assert.IsType<FormatException>(thrown);
     }
 
-    // BUG: keys out of order reach PersistentSortedMap.FromSorted's Invariant.Assert: InvariantViolationException
+    // Was a bug at b053d08: keys out of order reached PersistentSortedMap.FromSorted's Invariant.Assert: InvariantViolationException
     // ("state is corrupt, stop the node") for bad input at a boundary. Same for CompactRevision > Revision (Restore's first assert).
     [Fact]
     public void Restore_ThrowsFormatException_WhenKeysAreOutOfOrder()
@@ -108,7 +108,7 @@ public sealed class SnapshotDecodingTests(ITestOutputHelper output)
         Assert.IsType<FormatException>(thrown);
     }
 
-    // BUG: two lease records with one id make Restore's c.Leases.ToDictionary throw ArgumentException.
+    // Was a bug at b053d08: two lease records with one id made Restore's c.Leases.ToDictionary throw ArgumentException.
     [Fact]
     public void Restore_ThrowsFormatException_WhenLeaseIdRepeats()
     {
@@ -132,7 +132,7 @@ public sealed class SnapshotDecodingTests(ITestOutputHelper output)
         Assert.IsType<FormatException>(thrown);
     }
 
-    // BUG: Restore assigns _keyspaces and _leases before `c.Requests.ToImmutableDictionary` throws ArgumentException on
+    // Was a bug at b053d08: Restore assigned _keyspaces and _leases before `c.Requests.ToImmutableDictionary` throws ArgumentException on
     // a repeated request id (StateMachine.Snapshot.cs, the assignment block at the end of Restore), so a rejected body
     // leaves the machine half-replaced: the snapshot's keys with the old revision, requests and history.
     [Fact]

@@ -448,9 +448,8 @@ public sealed class StateMachineEdgeCaseTests
         Assert.Equal(ErrorCode.NotFound, Code(missing));
     }
 
-    // BUG (minor): StateMachine.StateHash (StateMachine.Snapshot.cs) hashes keyspace names but not their configuration
-    // (nor the next lease id or the remembered request ids), so replicas that would answer the next command differently
-    // compare equal. Expected: different hashes for different keyspace configurations.
+    // Was a bug at b053d08: StateMachine.StateHash hashed keyspace names but not their configuration, so replicas that
+    // would answer the next command differently compared equal.
     [Fact]
     public void StateHash_Differs_WhenKeyspaceConfigurationsDiffer()
     {

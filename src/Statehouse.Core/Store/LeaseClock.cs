@@ -116,5 +116,16 @@ public sealed class LeaseClock
         var deadline = nowMs + (ttlSeconds * 1000);
         _deadlines[leaseId] = (deadline, ttlSeconds);
         _queue.Enqueue(leaseId, deadline);
+
+        // Refreshes leave stale entries behind until their old deadline; keep the queue within a small multiple
+        // of the live leases (rebuilding costs O(n log n), amortized over the n refreshes that caused it).
+        if (_queue.Count > (2 * _deadlines.Count) + 8)
+        {
+            _queue.Clear();
+            foreach (var (id, d) in _deadlines)
+            {
+                _queue.Enqueue(id, d.DeadlineMs);
+            }
+        }
     }
 }

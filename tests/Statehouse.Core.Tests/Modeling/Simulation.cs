@@ -13,21 +13,6 @@ internal sealed class Machine(string name, StateMachine state)
 
     /// <summary>When true, the machine is compared with the model in full after every batch (else by hash and results).</summary>
     public bool FullCheck { get; init; }
-
-    /// <summary>For a machine restored from a snapshot: the snapshot's compact revision (see <see cref="HistoryRelaxation"/>).</summary>
-    public HistoryRelaxation? Relaxation { get; init; }
-}
-
-/// <summary>
-/// KNOWN BUG (SnapshotRestoreTests.Restore_KeepsPreviousValueOfEventsAtCompactRevision_WhenTxnWroteKeyTwiceAtCompactRevision):
-/// after trimming, a snapshot loses the previous value of some events at exactly its compact revision. So that the property
-/// keeps finding other bugs, histories of restored machines are compared without the events at <paramref name="Compact"/>
-/// (the snapshot's compact revision); every other event is compared exactly. Remove this once that test passes.
-/// </summary>
-internal sealed record HistoryRelaxation(long Compact)
-{
-    public List<(long Revision, string Text)> Normalize(IEnumerable<(long Revision, string Text)> events) =>
-        events.Where(e => Compact == 0 || e.Revision != Compact).ToList();
 }
 
 /// <summary>Options of one simulation run.</summary>
@@ -121,7 +106,7 @@ internal sealed class Simulation
 
         foreach (var m in Machines)
         {
-            Checks.AgainstModel(m.State.View, Model, _rng, $"{m.Name} at end", m.Relaxation);
+            Checks.AgainstModel(m.State.View, Model, _rng, $"{m.Name} at end");
         }
 
         if (_options.ReplayAtEnd)
@@ -158,7 +143,7 @@ internal sealed class Simulation
             primaryResults ??= actual;
             if (m.FullCheck)
             {
-                Checks.AgainstModel(m.State.View, Model, _rng, $"{m.Name} after batch #{Batches.Count}", m.Relaxation);
+                Checks.AgainstModel(m.State.View, Model, _rng, $"{m.Name} after batch #{Batches.Count}");
             }
             else
             {
@@ -177,10 +162,9 @@ internal sealed class Simulation
         _log.Add(() => $"   snapshot of primary -> {name}");
         Assert.Equal(StateMachine.StateHash(source.View), StateMachine.StateHash(restored.View));
         Assert.Equal(source.View.AppliedIndex, restored.View.AppliedIndex);
-        var relaxation = new HistoryRelaxation(restored.View.CompactRevision);
-        Checks.AgainstModel(restored.View, Model, _rng, $"{name} right after restore", relaxation);
-        Checks.SameAnswers(source.View, restored.View, $"{name} vs primary", relaxation);
-        Machines.Add(new Machine(name, restored) { Relaxation = relaxation });
+        Checks.AgainstModel(restored.View, Model, _rng, $"{name} right after restore");
+        Checks.SameAnswers(source.View, restored.View, $"{name} vs primary");
+        Machines.Add(new Machine(name, restored));
     }
 
     public static StateMachine RoundTrip(StoreView view, StoreLimits limits)
@@ -287,7 +271,7 @@ internal static class Checks
         return list.Where(r => r == 0 || r >= low).Distinct().ToList();
     }
 
-    public static void AgainstModel(StoreView view, ReferenceStore model, Random rng, string context, HistoryRelaxation? relaxation = null)
+    public static void AgainstModel(StoreView view, ReferenceStore model, Random rng, string context)
     {
         Assert.True(model.Revision == view.Revision, $"{context}: revision {view.Revision}, model {model.Revision}");
         Assert.True(model.CompactRevision == view.CompactRevision, $"{context}: compact revision {view.CompactRevision}, model {model.CompactRevision}");
@@ -357,8 +341,8 @@ internal static class Checks
         }
 
         // Watch history from the compact revision and from random later revisions.
-        CheckHistory(view.History, model, model.CompactRevision, int.MaxValue, context, relaxation);
-        CheckHistory(view.History, model, rng.NextInt64(model.CompactRevision, model.Revision + 2), 1 + rng.Next(4), context, relaxation);
+        CheckHistory(view.History, model, model.CompactRevision, int.MaxValue, context);
+        CheckHistory(view.History, model, rng.NextInt64(model.CompactRevision, model.Revision + 2), 1 + rng.Next(4), context);
         if (model.CompactRevision > 0)
         {
             Assert.False(view.History.TryRead(model.CompactRevision - 1, 10, [], out var compact), $"{context}: history read below the compact revision");
@@ -404,7 +388,7 @@ internal static class Checks
         Assert.Fail($"{context}: range paging did not end");
     }
 
-    private static void CheckHistory(EventHistory history, ReferenceStore model, long from, int maxEvents, string context, HistoryRelaxation? relaxation)
+    private static void CheckHistory(EventHistory history, ReferenceStore model, long from, int maxEvents, string context)
     {
         var actual = new List<WatchEvent>();
         var next = from;
@@ -424,14 +408,6 @@ internal static class Checks
         }
 
         var expected = model.Events.Where(e => e.Revision >= from).ToList();
-        if (relaxation is not null)
-        {
-            var e = relaxation.Normalize(expected.Select(e => (e.Revision, Describe(e))));
-            var a = relaxation.Normalize(actual.Select(a => (a.Revision, Describe(a))));
-            Assert.True(e.SequenceEqual(a), $"{context}: history from {from} (relaxed for restore)\n  expected: {string.Join(" ", e.Select(x => x.Text))}\n  actual:   {string.Join(" ", a.Select(x => x.Text))}");
-            return;
-        }
-
         var shown = $"\n  expected: {string.Join(" ", expected.Select(Describe))}\n  actual:   {string.Join(" ", actual.Select(Describe))}";
         Assert.True(expected.Count == actual.Count, $"{context}: history from {from}: {actual.Count} events, expected {expected.Count}{shown}");
         for (var i = 0; i < expected.Count; i++)
@@ -459,7 +435,7 @@ internal static class Checks
         Assert.True(Equivalent(expected, actual), $"{context}: got {Structural.Print(actual)}, expected {Structural.Print(expected)}");
 
     /// <summary>Two views of (supposedly) the same state answer every probe identically: reads at every revision, ranges, leases, history.</summary>
-    public static void SameAnswers(StoreView a, StoreView b, string context, HistoryRelaxation? relaxation = null)
+    public static void SameAnswers(StoreView a, StoreView b, string context)
     {
         Assert.Equal(a.Revision, b.Revision);
         Assert.Equal(a.CompactRevision, b.CompactRevision);
@@ -492,15 +468,9 @@ internal static class Checks
         Assert.True(b.History.TryRead(from, int.MaxValue, hb, out _));
 
         // A view's history is shared with the live machine: compare only up to the view's revision.
-        var ea = ha.Where(e => e.Revision <= a.Revision).Select(e => (e.Revision, Describe(e))).ToList();
-        var eb = hb.Where(e => e.Revision <= b.Revision).Select(e => (e.Revision, Describe(e))).ToList();
-        if (relaxation is not null)
-        {
-            ea = relaxation.Normalize(ea);
-            eb = relaxation.Normalize(eb);
-        }
-
-        Assert.True(ea.SequenceEqual(eb), $"{context}: history from {from} differs\n  a: {string.Join(" ", ea.Select(x => x.Item2))}\n  b: {string.Join(" ", eb.Select(x => x.Item2))}");
+        var ea = ha.Where(e => e.Revision <= a.Revision).Select(Describe).ToList();
+        var eb = hb.Where(e => e.Revision <= b.Revision).Select(Describe).ToList();
+        Assert.True(ea.SequenceEqual(eb), $"{context}: history from {from} differs\n  a: {string.Join(" ", ea)}\n  b: {string.Join(" ", eb)}");
     }
 
     private static void SameKvOrError((KeyValue? Value, ErrorCode Code) a, (KeyValue? Value, ErrorCode Code) b, string context)
