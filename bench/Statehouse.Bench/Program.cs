@@ -1,0 +1,41 @@
+using Statehouse.Bench;
+
+// statehouse-bench: a load generator for Statehouse (and etcd, for comparison). See bench/README.md.
+const string Usage = """
+usage: statehouse-bench <command> [--option value ...]
+  load      --target statehouse|etcd --endpoint http://127.0.0.1:P --workload put|get|mixed --clients N --seconds S
+            [--warmup 1 --value-bytes 100 --keys 100000 --server-pid PID --round R --out results.jsonl --idle-wait-ms 5000]
+  fill      --target statehouse|etcd --endpoint URL [--keys 100000 --value-bytes 100 --clients 64 --max-seconds 120]
+  engine    [--writers 64 --seconds 10 --warmup 1 --value-bytes 100 --keys 100000 --data DIR --unsafe-no-fsync --out F]
+  watch     --endpoint URL [--watchers 100 --rate 1000 --seconds 10 --value-bytes 100 --server-pid PID --out F]
+  snapshot-stall --endpoint URL --http URL [--keys 1000000 --writers 16 --before-seconds 3 --after-seconds 2 --server-pid PID --out F]
+  restart   --dll statehouse.dll --data DIR --http H:P --grpc H:P --pid PID --pidfile F [--rounds 3 --tail-writes 20000 --keys 1000000 --out F]
+  report    --in results.jsonl
+""";
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 64 : 0;
+}
+
+try
+{
+    var a = new Args(args, 1);
+    return args[0] switch
+    {
+        "load" => await LoadCommand.RunAsync(a),
+        "fill" => await FillCommand.RunAsync(a),
+        "engine" => await EngineCommand.RunAsync(a),
+        "watch" => await WatchCommand.RunAsync(a),
+        "snapshot-stall" => await SnapshotStallCommand.RunAsync(a),
+        "restart" => await RestartCommand.RunAsync(a),
+        "report" => ReportCommand.Run(a),
+        _ => throw new ArgumentException($"Unknown command '{args[0]}'.\n{Usage}"),
+    };
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 64;
+}
