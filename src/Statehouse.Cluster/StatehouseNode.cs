@@ -146,12 +146,17 @@ public sealed partial class StatehouseNode : IAsyncDisposable
             throw new InvalidDataException($"The log starts at index {log.FirstIndex} but the newest snapshot covers only up to {snapshotIndex}: entries are missing.");
         }
 
+        // Trimming compacted history is deferred while replaying (it changes no answer); the apply loop catches up
+        // in small steps once the node serves, so a restart is not slowed by it.
         long replayed = 0;
+        machine.PhysicalCompactionEnabled = false;
         foreach (var record in log.Read(snapshotIndex + 1))
         {
             ApplyRecord(machine, record);
             replayed++;
         }
+
+        machine.PhysicalCompactionEnabled = true;
 
         Invariant.Assert(machine.View.AppliedIndex == log.LastIndex);
         return replayed;

@@ -110,11 +110,9 @@ public sealed class LeaseClockTests(ITestOutputHelper output)
         Assert.Equal([1], clock.Expired(nowMs: 19_000, max: 10));
     }
 
-    // BUG (minor, memory): LeaseClock.SetLocked enqueues a new (id, deadline) on every Track/Refresh/Reset and the stale
-    // entries leave the PriorityQueue only when their old deadline passes, so a client that sends keep-alives in a loop
-    // for a long-TTL lease grows the leader's queue without bound (30-day TTL: every refresh stays queued 30 days).
-    // Checked through the private queue because memory is the only symptom. Expected: at most a few entries per lease
-    // (e.g. re-enqueue only when the new deadline is earlier than the queued one, or rebuild when stale entries dominate).
+    // Was a bug at 0f15f7d: every Track/Refresh/Reset enqueued a new deadline and stale entries left the queue only when
+    // their old deadline passed, so keep-alives in a loop on a long-TTL lease grew the leader's queue without bound.
+    // Checked through the private queue because memory is the only symptom.
     [Fact]
     public void Refresh_KeepsQueueBounded_WhenOneLeaseIsRefreshedManyTimes()
     {

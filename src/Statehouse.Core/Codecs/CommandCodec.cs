@@ -175,9 +175,16 @@ public static class CommandCodec
         e.WriteNullableString(command.RequestId);
     }
 
-    internal static Command ReadCommand(ref BinaryDecoder d)
+    internal static Command ReadCommand(ref BinaryDecoder d, bool nested = false)
     {
         var tag = (Tag)d.ReadByte();
+
+        // Checked before reading on: crafted input must not recurse through nested transactions until the stack ends.
+        if (nested && tag is not (Tag.Put or Tag.Delete or Tag.Increment or Tag.Get or Tag.Range))
+        {
+            throw new FormatException("A transaction holds a non-transactional command.");
+        }
+
         Command command = tag switch
         {
             Tag.Put => new PutCommand(d.ReadString(), d.ReadBytes(), d.ReadBytes())
@@ -234,7 +241,7 @@ public static class CommandCodec
         var ops = new List<TxnOperation>(Math.Min(count, 1024));
         for (var i = 0; i < count; i++)
         {
-            ops.Add(ReadCommand(ref d) as TxnOperation ?? throw new FormatException("A transaction holds a non-transactional command."));
+            ops.Add(ReadCommand(ref d, nested: true) as TxnOperation ?? throw new FormatException("A transaction holds a non-transactional command."));
         }
 
         return ops;

@@ -113,9 +113,16 @@ public static class ResultCodec
         }
     }
 
-    private static CommandResult ReadCore(ref BinaryDecoder d)
+    private static CommandResult ReadCore(ref BinaryDecoder d, bool nested = false)
     {
         var tag = (Tag)d.ReadByte();
+
+        // A transaction's results never hold another transaction: refuse before recursing.
+        if (nested && tag == Tag.Txn)
+        {
+            throw new FormatException("A transaction result holds another transaction result.");
+        }
+
         CommandResult result;
         switch (tag)
         {
@@ -150,7 +157,7 @@ public static class ResultCodec
                     var inner = new List<CommandResult>(Math.Min(count, 1024));
                     for (var i = 0; i < count; i++)
                     {
-                        inner.Add(ReadCore(ref d));
+                        inner.Add(ReadCore(ref d, nested: true));
                     }
 
                     result = new TxnResult(succeeded, inner);

@@ -13,7 +13,8 @@ namespace Statehouse.Core.Store;
 public static class SnapshotCodec
 {
     /// <summary>The body format this build writes.</summary>
-    public const byte FormatVersion = 1;
+    /// <remarks>2: lease "owned" flag, request fingerprints, change sequence within a revision.</remarks>
+    public const byte FormatVersion = 2;
 
     private const int ChunkTargetBytes = 1 << 20;
     private const int MaxChunkBytes = 64 << 20;
@@ -250,8 +251,11 @@ public static class SnapshotCodec
             throw new FormatException("A snapshot key without versions, or with an impossible number of them.");
         }
 
+        // Versions come newest first: link each to the older one read after it (no intermediate list: restore
+        // allocates per key only what it keeps).
         var count = (int)raw;
-        var versions = new List<(ChangeKind Kind, byte[]? Value, long Create, long Mod, long Version, long Lease, int Sequence)>(Math.Min(count, 1024));
+        KeyVersion? head = null;
+        KeyVersion? newer = null;
         for (var i = 0; i < count; i++)
         {
             var kind = (ChangeKind)d.ReadByte();
@@ -260,22 +264,30 @@ public static class SnapshotCodec
                 throw new FormatException($"Unknown change kind {(byte)kind}.");
             }
 
-            versions.Add((kind, d.ReadNullableBytes(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt(), d.ReadVarInt(), checked((int)d.ReadVarInt())));
-        }
-
-        // Link oldest → newest so each node points at its predecessor.
-        KeyVersion? previous = null;
-        for (var i = count - 1; i >= 0; i--)
-        {
-            var v = versions[i];
-            if ((v.Kind == ChangeKind.Put) != (v.Value is not null) || v.Mod <= 0 || v.Sequence < 0 || (previous is not null && previous.ModRevision > v.Mod))
+            var value = d.ReadNullableBytes();
+            var create = d.ReadVarInt();
+            var mod = d.ReadVarInt();
+            var version = d.ReadVarInt();
+            var lease = d.ReadVarInt();
+            var sequence = checked((int)d.ReadVarInt());
+            if ((kind == ChangeKind.Put) != (value is not null) || mod <= 0 || sequence < 0 || (newer is not null && newer.ModRevision < mod))
             {
                 throw new FormatException("Malformed version chain in snapshot.");
             }
 
-            previous = new KeyVersion(v.Kind, v.Value, v.Create, v.Mod, v.Version, v.Lease, previous, v.Sequence);
+            var node = new KeyVersion(kind, value, create, mod, version, lease, null, sequence);
+            if (newer is null)
+            {
+                head = node;
+            }
+            else
+            {
+                newer.Previous = node;
+            }
+
+            newer = node;
         }
 
-        return previous!;
+        return head!;
     }
 }

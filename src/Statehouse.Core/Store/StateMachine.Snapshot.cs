@@ -139,6 +139,19 @@ public sealed partial class StateMachine
         {
             hash.Add(lease.Id);
             hash.Add(lease.TtlSeconds);
+            hash.Add(lease.Owned ? 1 : 0);
+        }
+
+        hash.Add(view.NextLeaseId);
+        foreach (var entry in view.RequestOrder)
+        {
+            if (view.Requests.TryGetValue(entry.RequestId, out var current) && ReferenceEquals(current, entry))
+            {
+                hash.Add(System.Text.Encoding.UTF8.GetBytes(entry.RequestId));
+                hash.Add(entry.TimestampMs);
+                hash.Add((long)entry.Fingerprint);
+                hash.Add(entry.Result.Revision);
+            }
         }
 
         return hash.Value;
