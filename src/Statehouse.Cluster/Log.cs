@@ -5,8 +5,8 @@ namespace Statehouse.Cluster;
 /// <summary>Source-generated log messages of the Cluster project (event ids 3000–3099).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Node {NodeId} started: snapshot index {SnapshotIndex}, replayed {Replayed} log entries, revision {Revision}, in {ElapsedMs:F1} ms")]
-    public static partial void NodeStarted(ILogger logger, string nodeId, long snapshotIndex, long replayed, long revision, double elapsedMs);
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Node {NodeId} started: snapshot index {SnapshotIndex} loaded at {SnapshotLoadedMs:F1} ms, replayed {Replayed} log entries, revision {Revision}, in {ElapsedMs:F1} ms")]
+    public static partial void NodeStarted(ILogger logger, string nodeId, long snapshotIndex, double snapshotLoadedMs, long replayed, long revision, double elapsedMs);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Critical, Message = "Storage failed; the node refuses writes until restarted")]
     public static partial void StorageFailed(ILogger logger, Exception exception);

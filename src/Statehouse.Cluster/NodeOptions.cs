@@ -32,10 +32,16 @@ public sealed record NodeOptions
     /// <summary>Take a snapshot once this many log entries were written since the last one.</summary>
     public long SnapshotThresholdEntries { get; init; } = 100_000;
 
+    /// <summary>
+    /// Take a snapshot once this many commands were applied since the last one, or a quarter of the live keys if that
+    /// is more: replay after a crash stays a fraction of a snapshot load, and snapshot work stays proportional to writes.
+    /// </summary>
+    public long SnapshotThresholdCommands { get; init; } = 50_000;
+
     /// <summary>Snapshots kept on disk.</summary>
     public int SnapshotsKept { get; init; } = 2;
 
-    /// <summary>Automatic compaction keeps at least... at most this many revisions of history.</summary>
+    /// <summary>Automatic compaction keeps at most this many revisions of history.</summary>
     public long HistoryRetentionRevisions { get; init; } = 100_000;
 
     /// <summary>Automatic compaction drops history older than this, even within <see cref="HistoryRetentionRevisions"/>; 0 = off.</summary>

@@ -120,7 +120,10 @@ public sealed partial class StatehouseNode
 
         _entriesSinceSnapshot++;
         _bytesSinceSnapshot += entryBytes;
-        if (_entriesSinceSnapshot >= _options.SnapshotThresholdEntries || _bytesSinceSnapshot >= _options.SnapshotThresholdBytes)
+        _commandsSinceSnapshot += batch.Count;
+        if (_entriesSinceSnapshot >= _options.SnapshotThresholdEntries
+            || _bytesSinceSnapshot >= _options.SnapshotThresholdBytes
+            || _commandsSinceSnapshot >= Math.Max(_options.SnapshotThresholdCommands, _machine.View.TotalKeysCached / 4))
         {
             TryStartSnapshot(null);
         }

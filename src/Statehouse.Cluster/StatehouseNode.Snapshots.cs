@@ -54,6 +54,7 @@ public sealed partial class StatehouseNode
         _machine.PhysicalCompactionEnabled = false;
         _entriesSinceSnapshot = 0;
         _bytesSinceSnapshot = 0;
+        _commandsSinceSnapshot = 0;
         _ = Task.Run(() => WriteSnapshot(view));
     }
 

@@ -41,6 +41,7 @@ public sealed partial class StatehouseNode : IAsyncDisposable
     private volatile Exception? _fatal;
     private long _entriesSinceSnapshot;
     private long _bytesSinceSnapshot;
+    private long _commandsSinceSnapshot;
     private int _snapshotRunning;
     private long _lastSnapshotIndex;
 
@@ -109,6 +110,8 @@ public sealed partial class StatehouseNode : IAsyncDisposable
             Invariant.Assert(machine.View.AppliedIndex == snapshotIndex);
         }
 
+        var snapshotLoadedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
         var log = WriteAheadLog.Open(new WalOptions
         {
             Directory = Path.Combine(options.DataDirectory, "wal"),
@@ -121,7 +124,7 @@ public sealed partial class StatehouseNode : IAsyncDisposable
         node._leaseClock.Reset(machine.View.Leases.Values.Select(l => (l.Id, l.TtlSeconds)), node.NowMs());
         node._loop = Task.Factory.StartNew(node.RunLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         node._maintenance = Task.Run(node.RunMaintenanceAsync, CancellationToken.None);
-        Log.NodeStarted(logger, options.NodeId, snapshotIndex, replayed, machine.View.Revision, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Log.NodeStarted(logger, options.NodeId, snapshotIndex, snapshotLoadedMs, replayed, machine.View.Revision, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         await Task.CompletedTask.ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return node;

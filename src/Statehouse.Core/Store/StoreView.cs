@@ -63,6 +63,22 @@ public sealed class StoreView
     /// <summary>Live keys in all keyspaces.</summary>
     public long TotalKeys => Keyspaces.Values.Sum(k => k.LiveKeys);
 
+    private long _totalKeys = -1;
+
+    /// <summary><see cref="TotalKeys"/>, computed once per view.</summary>
+    public long TotalKeysCached
+    {
+        get
+        {
+            if (_totalKeys < 0)
+            {
+                _totalKeys = TotalKeys;
+            }
+
+            return _totalKeys;
+        }
+    }
+
     /// <summary>Bytes of live keys and values in all keyspaces.</summary>
     public long TotalBytes => Keyspaces.Values.Sum(k => k.LiveBytes);
 
