@@ -186,6 +186,15 @@ public sealed partial class StatehouseNode : IAsyncDisposable
     /// <remarks>Cancelling abandons the wait, not the command: it may still apply. Retry with the same request id.</remarks>
     public ValueTask<CommandResult> ProposeAsync(Command command, CancellationToken cancellationToken = default)
     {
+        var completion = Propose(command);
+        return cancellationToken.CanBeCanceled
+            ? new ValueTask<CommandResult>(completion.WaitAsync(cancellationToken))
+            : new ValueTask<CommandResult>(completion);
+    }
+
+    /// <summary>Queues a command and returns the task that completes when it is applied (see <see cref="ProposeAsync"/>).</summary>
+    public Task<CommandResult> Propose(Command command)
+    {
         ArgumentNullException.ThrowIfNull(command);
         if (_fatal is { } fatal)
         {
@@ -200,9 +209,7 @@ public sealed partial class StatehouseNode : IAsyncDisposable
                 : throw new StatehouseException(ErrorCode.Unavailable, $"The write queue is full ({_options.ProposalQueueCapacity} proposals); retry with backoff.");
         }
 
-        return cancellationToken.CanBeCanceled
-            ? new ValueTask<CommandResult>(proposal.Completion.Task.WaitAsync(cancellationToken))
-            : new ValueTask<CommandResult>(proposal.Completion.Task);
+        return proposal.Completion.Task;
     }
 
     /// <summary>Waits until the applied revision reaches <paramref name="revision"/>.</summary>

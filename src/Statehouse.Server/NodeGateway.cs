@@ -28,14 +28,13 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options)
     public async ValueTask<T> ExecuteAsync<T>(Command command, CancellationToken cancellationToken)
         where T : CommandResult
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(WriteTimeout);
         CommandResult result;
         try
         {
-            result = await node.ProposeAsync(command, timeout.Token).ConfigureAwait(false);
+            // One timer and one registration per write, no linked token source: this is the hot path.
+            result = await node.Propose(command).WaitAsync(WriteTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (TimeoutException)
         {
             throw new StatehouseException(ErrorCode.Timeout, $"The write was not confirmed within {WriteTimeout.TotalSeconds:F0} s; it may still apply. Retry with the same request id.");
         }
