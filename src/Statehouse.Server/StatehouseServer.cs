@@ -26,6 +26,30 @@ public static class StatehouseServer
         var http = ParseEndpoint(options.HttpEndpoint, "--http");
         var grpc = ParseEndpoint(options.GrpcEndpoint, "--grpc");
 
+        var loggerFactory = LoggerFactory.Create(l =>
+        {
+            l.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            });
+            l.SetMinimumLevel(Enum.TryParse<LogLevel>(options.LogLevel, true, out var minimum) ? minimum : LogLevel.Information);
+        });
+        // Load the snapshot and replay the log while the web host is being built and JIT-compiled: start-up overlaps.
+        var nodeStarting = Task.Run(() => StatehouseNode.StartAsync(
+            new NodeOptions
+            {
+                DataDirectory = options.DataDirectory,
+                NodeId = options.NodeId,
+                Limits = options.Limits,
+                SyncWrites = options.SyncWrites,
+                SnapshotThresholdEntries = options.SnapshotThresholdEntries,
+                HistoryRetentionRevisions = options.HistoryRetentionRevisions,
+                HistoryRetentionMs = options.HistoryRetentionMs,
+            },
+            loggerFactory,
+            cancellationToken), cancellationToken);
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -58,29 +82,8 @@ public static class StatehouseServer
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
 
-        var loggerFactory = LoggerFactory.Create(l =>
-        {
-            l.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            });
-            l.SetMinimumLevel(level);
-        });
-        var node = await StatehouseNode.StartAsync(
-            new NodeOptions
-            {
-                DataDirectory = options.DataDirectory,
-                NodeId = options.NodeId,
-                Limits = options.Limits,
-                SyncWrites = options.SyncWrites,
-                SnapshotThresholdEntries = options.SnapshotThresholdEntries,
-                HistoryRetentionRevisions = options.HistoryRetentionRevisions,
-                HistoryRetentionMs = options.HistoryRetentionMs,
-            },
-            loggerFactory,
-            cancellationToken).ConfigureAwait(false);
-        builder.Services.AddSingleton(node);
+        // Resolved only after start-up has awaited the node below.
+        builder.Services.AddSingleton(_ => nodeStarting.Result);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<NodeGateway>();
 
@@ -104,6 +107,18 @@ public static class StatehouseServer
         app.MapGrpcService<MaintenanceService>();
         HttpApi.Map(app);
         app.MapPrometheusScrapingEndpoint("/metrics");
+
+        StatehouseNode node;
+        try
+        {
+            node = await nodeStarting.ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            loggerFactory.Dispose();
+            throw;
+        }
 
         app.Lifetime.ApplicationStopped.Register(() =>
         {
