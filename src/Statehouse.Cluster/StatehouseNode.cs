@@ -102,24 +102,37 @@ public sealed partial class StatehouseNode : IAsyncDisposable
             KeepCount = options.SnapshotsKept,
         }, loggerFactory?.CreateLogger<SnapshotStore>());
         long snapshotIndex = 0;
-        if (snapshots.Latest is { } latest)
+        long replayed;
+        double snapshotLoadedMs;
+        WriteAheadLog? log = null;
+        try
         {
-            await using var body = snapshots.OpenRead(latest);
-            machine.Restore(body);
-            snapshotIndex = latest.Index;
-            Invariant.Assert(machine.View.AppliedIndex == snapshotIndex);
+            if (snapshots.Latest is { } latest)
+            {
+                await using var body = snapshots.OpenRead(latest);
+                machine.Restore(body);
+                snapshotIndex = latest.Index;
+                Invariant.Assert(machine.View.AppliedIndex == snapshotIndex);
+            }
+
+            snapshotLoadedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+            log = WriteAheadLog.Open(new WalOptions
+            {
+                Directory = Path.Combine(options.DataDirectory, "wal"),
+                SegmentSizeBytes = options.SegmentSizeBytes,
+                SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,
+            }, loggerFactory?.CreateLogger<WriteAheadLog>());
+
+            replayed = Replay(machine, log, snapshotIndex);
+        }
+        catch
+        {
+            // The directory lock and files go with the failed start.
+            log?.Dispose();
+            throw;
         }
 
-        var snapshotLoadedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-
-        var log = WriteAheadLog.Open(new WalOptions
-        {
-            Directory = Path.Combine(options.DataDirectory, "wal"),
-            SegmentSizeBytes = options.SegmentSizeBytes,
-            SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,
-        }, loggerFactory?.CreateLogger<WriteAheadLog>());
-
-        var replayed = Replay(machine, log, snapshotIndex);
         var node = new StatehouseNode(options, logger, machine, log, snapshots) { _lastSnapshotIndex = snapshotIndex };
         node._leaseClock.Reset(machine.View.Leases.Values.Select(l => (l.Id, l.TtlSeconds)), node.NowMs());
         node._loop = Task.Factory.StartNew(node.RunLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
