@@ -123,7 +123,7 @@ public sealed partial class StatehouseNode
         _commandsSinceSnapshot += batch.Count;
         if (_entriesSinceSnapshot >= _options.SnapshotThresholdEntries
             || _bytesSinceSnapshot >= _options.SnapshotThresholdBytes
-            || _commandsSinceSnapshot >= Math.Max(_options.SnapshotThresholdCommands, _machine.View.TotalKeysCached / 4))
+            || _commandsSinceSnapshot >= Math.Max(_options.SnapshotThresholdCommands, _machine.View.TotalKeysCached / 8))
         {
             TryStartSnapshot(null);
         }
