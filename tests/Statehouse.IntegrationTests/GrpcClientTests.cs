@@ -191,7 +191,8 @@ public sealed class ClientRestartTests
     {
         await using var server = new ServerProcess();
         await server.StartAsync();
-        var options = new StateClientOptions { WatchMaxReconnectAttempts = 100 };
+        // Generous retries: after the restart the channel may still be in its reconnect backoff on a loaded machine.
+        var options = new StateClientOptions { WatchMaxReconnectAttempts = 100, MaxRetries = 20 };
         options.Endpoints.Add(server.GrpcUri);
         await using var client = new StateClient(options);
         const string prefix = "restart/";
