@@ -42,6 +42,18 @@ internal static partial class Log
         Message = "WAL opened with SyncMode {SyncMode}: acknowledged records can be lost on a crash (tests and benchmarks only)")]
     public static partial void WalUnsafeSyncMode(ILogger logger, WalSyncMode syncMode);
 
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Information,
+        Message = "WAL reset after snapshot {SnapshotIndex} (term {SnapshotTerm}): {DeletedSegmentCount} segments deleted, records were {PreviousFirstIndex}..{PreviousLastIndex}")]
+    public static partial void WalReset(ILogger logger, long snapshotIndex, long snapshotTerm, int deletedSegmentCount, long previousFirstIndex, long previousLastIndex);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning,
+        Message = "WAL recovery deleted {SegmentCount} segments superseded by the base segment at index {FirstIndex} (crash during a reset)")]
+    public static partial void WalSupersededSegmentsDeleted(ILogger logger, int segmentCount, long firstIndex);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning,
+        Message = "WAL recovery deleted {FileName}, left by a reset that crashed before it took effect")]
+    public static partial void WalResetLeftoverDeleted(ILogger logger, string fileName);
+
     [LoggerMessage(EventId = 2020, Level = LogLevel.Information,
         Message = "Snapshot {SnapshotPath} committed: index {Index}, term {Term}, {BodyBytes} body bytes")]
     public static partial void SnapshotCommitted(ILogger logger, string snapshotPath, long index, long term, long bodyBytes);

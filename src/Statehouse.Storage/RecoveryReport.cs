@@ -27,6 +27,12 @@ public sealed record RecoveryReport
     /// <summary>Last segment files deleted because their header was never completely written (crash in creation).</summary>
     public int DiscardedSegmentCount { get; init; }
 
+    /// <summary>
+    /// Segment files deleted because a reset (<see cref="WriteAheadLog.ResetAfterSnapshot"/>) had already put its
+    /// empty base segment in place after them when the process stopped.
+    /// </summary>
+    public int SupersededSegmentCount { get; init; }
+
     /// <summary>Time the scan took.</summary>
     public long ElapsedMs { get; init; }
 }

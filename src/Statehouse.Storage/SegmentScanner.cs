@@ -23,7 +23,8 @@ internal static class SegmentScanner
     {
         Invariant.Assert(segment.RecordCount == 0);
         Invariant.Assert(previousTerm >= 0);
-        SegmentHeaderState header = WalFormat.CheckSegmentHeader(file[..Math.Min(file.Length, WalFormat.SegmentHeaderBytes)]);
+        SegmentHeaderState header = WalFormat.CheckSegmentHeader(
+            file[..Math.Min(file.Length, WalFormat.BaseSegmentHeaderBytes)], out int headerBytes, out long baseTerm);
         if (header == SegmentHeaderState.Torn)
         {
             return new SegmentScan(ScanOutcome.TornHeader, 0, 0, "segment header incomplete (crash while the segment was created)");
@@ -34,8 +35,9 @@ internal static class SegmentScanner
             return new SegmentScan(ScanOutcome.CorruptHeader, 0, 0, "bad segment header (magic, format version or checksum)");
         }
 
-        long offset = WalFormat.SegmentHeaderBytes;
-        long term = previousTerm;
+        segment.SetHeader(headerBytes, baseTerm);
+        long offset = headerBytes;
+        long term = Math.Max(previousTerm, baseTerm);
         long index = segment.FirstIndex;
         while (offset < file.Length)
         {

@@ -7,14 +7,23 @@ namespace Statehouse.Storage;
 /// The on-disk format of WAL segments (all integers little-endian), documented in docs/internals/storage.md.
 /// </summary>
 /// <remarks>
-/// Segment file <c>wal-{firstIndex:D20}.seg</c> = 16-byte header <c>"SHWAL001" u32 version u32 crc32c(first 12
-/// bytes)</c>, then frames <c>[u32 payloadLength][u32 crc32c(index ‖ term ‖ payload)][u64 index][u64 term][payload]</c>.
+/// Segment file <c>wal-{firstIndex:D20}.seg</c> = 16-byte header <c>"SHWAL001" u32 version=1 u32 crc32c(first 12
+/// bytes)</c>, or (a base segment written by <see cref="WriteAheadLog.ResetAfterSnapshot"/>) the 32-byte header
+/// <c>"SHWAL001" u32 version=2 u32 reserved u64 baseTerm u32 reserved u32 crc32c(first 28 bytes)</c>, then frames <c>[u32 payloadLength][u32 crc32c(index ‖ term ‖ payload)][u64 index][u64 term][payload]</c>.
 /// </remarks>
 internal static class WalFormat
 {
+    /// <summary>Size of the version-1 header of an ordinary segment.</summary>
     public const int SegmentHeaderBytes = 16;
+
+    /// <summary>Size of the version-2 header of a base segment (one that starts the log after a snapshot).</summary>
+    public const int BaseSegmentHeaderBytes = 32;
     public const int FrameHeaderBytes = 24;
     public const uint FormatVersion = 1;
+    public const uint BaseFormatVersion = 2;
+
+    /// <summary>Name of the file a reset writes before renaming it into place; a leftover is deleted at open.</summary>
+    public const string ResetTempFileName = "wal-reset.tmp";
     public const string SegmentPrefix = "wal-";
     public const string SegmentSuffix = ".seg";
     private const int IndexDigits = 20;
@@ -53,20 +62,69 @@ internal static class WalFormat
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], Crc32C.Compute(destination[..12]));
     }
 
-    /// <summary>Classifies the first bytes of a segment file (fewer than 16 when the file is short).</summary>
-    public static SegmentHeaderState CheckSegmentHeader(ReadOnlySpan<byte> header)
+    /// <summary>Writes the 32-byte version-2 header of a base segment whose record <c>FirstIndex - 1</c> has <paramref name="baseTerm"/>.</summary>
+    public static void WriteBaseSegmentHeader(Span<byte> destination, long baseTerm)
     {
-        Span<byte> expected = stackalloc byte[SegmentHeaderBytes];
-        WriteSegmentHeader(expected);
-        if (header.Length >= SegmentHeaderBytes && header[..SegmentHeaderBytes].SequenceEqual(expected))
+        Invariant.Assert(destination.Length >= BaseSegmentHeaderBytes);
+        Invariant.Assert(baseTerm >= 0);
+        destination[..BaseSegmentHeaderBytes].Clear();
+        Magic.CopyTo(destination);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], BaseFormatVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[16..], baseTerm);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[28..], Crc32C.Compute(destination[..28]));
+    }
+
+    /// <summary>
+    /// Classifies the first bytes of a segment file (pass up to <see cref="BaseSegmentHeaderBytes"/>; fewer when the
+    /// file is short). For a valid header, <paramref name="headerBytes"/> is its size and <paramref name="baseTerm"/>
+    /// the term of record <c>FirstIndex - 1</c> it carries (0 for version 1, which does not record it).
+    /// </summary>
+    public static SegmentHeaderState CheckSegmentHeader(ReadOnlySpan<byte> header, out int headerBytes, out long baseTerm)
+    {
+        headerBytes = SegmentHeaderBytes;
+        baseTerm = 0;
+        if (header.Length >= 12 && header[..8].SequenceEqual(Magic)
+            && BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) == BaseFormatVersion)
+        {
+            // Rebuild the expected header from the term present (zeros where the file ends), then compare.
+            Span<byte> expected = stackalloc byte[BaseSegmentHeaderBytes];
+            Span<byte> termBytes = stackalloc byte[8];
+            termBytes.Clear();
+            if (header.Length > 16)
+            {
+                header[16..Math.Min(header.Length, 24)].CopyTo(termBytes);
+            }
+
+            long term = BinaryPrimitives.ReadInt64LittleEndian(termBytes);
+            WriteBaseSegmentHeader(expected, Math.Max(term, 0));
+            ReadOnlySpan<byte> present = header[..Math.Min(header.Length, BaseSegmentHeaderBytes)];
+            if (term >= 0 && present.Length == BaseSegmentHeaderBytes && present.SequenceEqual(expected))
+            {
+                headerBytes = BaseSegmentHeaderBytes;
+                baseTerm = term;
+                return SegmentHeaderState.Valid;
+            }
+
+            return IsTornPrefix(present, expected) && term >= 0 ? SegmentHeaderState.Torn : SegmentHeaderState.Corrupt;
+        }
+
+        Span<byte> expectedV1 = stackalloc byte[SegmentHeaderBytes];
+        WriteSegmentHeader(expectedV1);
+        if (header.Length >= SegmentHeaderBytes && header[..SegmentHeaderBytes].SequenceEqual(expectedV1))
         {
             return SegmentHeaderState.Valid;
         }
 
-        // Torn: the bytes that made it to disk are a prefix of the header and the rest is zero.
-        ReadOnlySpan<byte> present = header.Length >= SegmentHeaderBytes ? header[..SegmentHeaderBytes] : header;
+        return IsTornPrefix(header.Length >= SegmentHeaderBytes ? header[..SegmentHeaderBytes] : header, expectedV1)
+            ? SegmentHeaderState.Torn
+            : SegmentHeaderState.Corrupt;
+    }
+
+    /// <summary>Torn: the bytes that made it to disk are a prefix of the header and the rest is zero.</summary>
+    private static bool IsTornPrefix(ReadOnlySpan<byte> present, ReadOnlySpan<byte> expected)
+    {
         int matching = present.CommonPrefixLength(expected);
-        return present[matching..].ContainsAnyExcept((byte)0) ? SegmentHeaderState.Corrupt : SegmentHeaderState.Torn;
+        return !present[matching..].ContainsAnyExcept((byte)0);
     }
 
     /// <summary>Encodes one frame into <paramref name="destination"/>; returns its size in bytes.</summary>

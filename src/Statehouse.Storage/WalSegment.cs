@@ -17,6 +17,12 @@ internal sealed class WalSegment(string path, long firstIndex)
     /// <summary>Index of the first record (from the file name); the segment may hold no record yet.</summary>
     public long FirstIndex { get; } = firstIndex;
 
+    /// <summary>Size of the header: 16 (version 1) or 32 (version 2, a base segment).</summary>
+    public int HeaderBytes { get; private set; } = WalFormat.SegmentHeaderBytes;
+
+    /// <summary>Term of record <c>FirstIndex - 1</c> as the header records it (only base segments do; else 0).</summary>
+    public long BaseTerm { get; private set; }
+
     /// <summary>Number of records held.</summary>
     public long RecordCount { get; private set; }
 
@@ -31,6 +37,16 @@ internal sealed class WalSegment(string path, long firstIndex)
 
     /// <summary>The open handle while this is the active (last) segment; null otherwise.</summary>
     public IStorageFile? File { get; set; }
+
+    /// <summary>Sets what the header says, before any record is known.</summary>
+    public void SetHeader(int headerBytes, long baseTerm)
+    {
+        Invariant.Assert(RecordCount == 0);
+        Invariant.Assert(headerBytes is WalFormat.SegmentHeaderBytes or WalFormat.BaseSegmentHeaderBytes);
+        HeaderBytes = headerBytes;
+        BaseTerm = baseTerm;
+        DataEndBytes = headerBytes;
+    }
 
     /// <summary>Records a frame that now ends the segment.</summary>
     public void AddRecord(long offsetBytes, long frameBytes, long term)
@@ -55,7 +71,7 @@ internal sealed class WalSegment(string path, long firstIndex)
         Invariant.Assert(index <= LastIndex + 1);
         if (RecordCount == 0)
         {
-            return (FirstIndex, WalFormat.SegmentHeaderBytes);
+            return (FirstIndex, HeaderBytes);
         }
 
         long slot = Math.Min((index - FirstIndex) / SparseStride, _sparseOffsets.Count - 1);
@@ -67,7 +83,7 @@ internal sealed class WalSegment(string path, long firstIndex)
     {
         Invariant.Assert(recordCount >= 0);
         Invariant.Assert(recordCount <= RecordCount);
-        Invariant.Assert(dataEndBytes >= WalFormat.SegmentHeaderBytes);
+        Invariant.Assert(dataEndBytes >= HeaderBytes);
         Invariant.Assert(dataEndBytes <= DataEndBytes);
         RecordCount = recordCount;
         DataEndBytes = dataEndBytes;

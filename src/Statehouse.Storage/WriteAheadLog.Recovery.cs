@@ -20,10 +20,12 @@ public sealed partial class WriteAheadLog
         // 2. Verify every segment in index order; only the last may end in a torn append.
         List<(long FirstIndex, string Path)> files = ListSegmentFiles();
         int discarded = 0;
+        int superseded = 0;
         SegmentScan tail = default;
         byte[]? buffer = null;
         try
         {
+            superseded = DeleteSegmentsSupersededByReset(files, ref buffer);
             for (int i = 0; i < files.Count; i++)
             {
                 bool isLast = i == files.Count - 1;
@@ -87,11 +89,50 @@ public sealed partial class WriteAheadLog
             TailTruncatedBytes = tail.Outcome == ScanOutcome.TornTail ? tail.GarbageBytes : 0,
             TailReason = tail.Outcome == ScanOutcome.TornTail ? tail.Reason : null,
             DiscardedSegmentCount = discarded,
+            SupersededSegmentCount = superseded,
             ElapsedMs = elapsedMs,
         };
         Invariant.Assert(FirstIndex >= 1);
         Invariant.Assert(FirstIndex <= LastIndex + 1);
         Log.WalOpened(_logger, _directory, _segments.Count, FirstIndex, LastIndex, elapsedMs);
+    }
+
+    /// <summary>
+    /// When the last segment is a base segment (version-2 header, written by <see cref="ResetAfterSnapshot"/>) that
+    /// holds no record and other segments precede it, a reset finished its rename but not its deletions: every
+    /// earlier segment is superseded. Deletes them (directory fsynced) and removes them from
+    /// <paramref name="files"/>; returns how many. Any other gap is left for the scan to reject.
+    /// </summary>
+    private int DeleteSegmentsSupersededByReset(List<(long FirstIndex, string Path)> files, ref byte[]? buffer)
+    {
+        if (files.Count < 2)
+        {
+            return 0;
+        }
+
+        (long baseFirstIndex, string basePath) = files[^1];
+        var probe = new WalSegment(basePath, baseFirstIndex);
+        int length = ReadWholeFile(basePath, ref buffer);
+        SegmentScan scan = SegmentScanner.Scan(buffer.AsSpan(0, length), probe, 0, isLast: true);
+        bool isEmptyBase = scan.Outcome == ScanOutcome.Clean
+            && probe.HeaderBytes == WalFormat.BaseSegmentHeaderBytes
+            && probe.RecordCount == 0;
+        if (!isEmptyBase)
+        {
+            return 0;
+        }
+
+        int count = files.Count - 1;
+        for (int i = 0; i < count; i++)
+        {
+            _fileSystem.DeleteFile(files[i].Path);
+        }
+
+        SyncDirectory();
+        files.RemoveRange(0, count);
+        Invariant.Assert(files.Count == 1);
+        Log.WalSupersededSegmentsDeleted(_logger, count, baseFirstIndex);
+        return count;
     }
 
     private List<(long FirstIndex, string Path)> ListSegmentFiles()
@@ -102,6 +143,13 @@ public sealed partial class WriteAheadLog
             if (WalFormat.TryParseSegmentFileName(name, out long firstIndex) && firstIndex >= 1)
             {
                 files.Add((firstIndex, Path.Combine(_directory, name)));
+            }
+            else if (name == WalFormat.ResetTempFileName)
+            {
+                // A reset that crashed before renaming its base segment into place: the old log is still whole.
+                _fileSystem.DeleteFile(Path.Combine(_directory, name));
+                SyncDirectory();
+                Log.WalResetLeftoverDeleted(_logger, name);
             }
             else if (!name.StartsWith('.'))
             {

@@ -130,7 +130,7 @@ public sealed partial class WriteAheadLog
         Invariant.Assert(index <= segment.LastIndex);
         if (index == segment.FirstIndex)
         {
-            return (WalFormat.SegmentHeaderBytes, 0);
+            return (segment.HeaderBytes, 0);
         }
 
         (long checkpointIndex, long checkpointOffset) = segment.NearestCheckpoint(index - 1);

@@ -9,8 +9,8 @@ namespace Statehouse.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Threading: single owner. <see cref="Append"/>, <see cref="TruncateSuffix"/>, <see cref="TruncatePrefix"/> and
-/// <see cref="Dispose"/> are called from one writer thread; overlapping mutations are detected and throw
+/// Threading: single owner. <see cref="Append"/>, <see cref="TruncateSuffix"/>, <see cref="TruncatePrefix"/>,
+/// <see cref="ResetAfterSnapshot"/> and <see cref="Dispose"/> are called from one writer thread; overlapping mutations are detected and throw
 /// <see cref="InvalidOperationException"/>. <see cref="Read"/> may run on another thread only while no mutation
 /// runs; an enumeration that observes a mutation throws <see cref="InvalidOperationException"/>. The properties are
 /// plain reads for the owner thread.
@@ -54,7 +54,10 @@ public sealed partial class WriteAheadLog : IDisposable
     /// <summary>Index of the last record; <c>FirstIndex - 1</c> when the log holds no record (0 for a new log).</summary>
     public long LastIndex => _segments[^1].LastIndex;
 
-    /// <summary>Term of the last record; 0 when the log holds no record.</summary>
+    /// <summary>
+    /// Term of the last record. When the log holds no record: the snapshot term after
+    /// <see cref="ResetAfterSnapshot"/> (kept across reopen), else 0.
+    /// </summary>
     public long LastTerm => _lastTerm;
 
     /// <summary>Bytes of segment headers and frames held (preallocated space not counted).</summary>
@@ -180,7 +183,8 @@ public sealed partial class WriteAheadLog : IDisposable
             }
         }
 
-        return 0;
+        // No record: a base segment still knows the term of the record before it (the snapshot's).
+        return _segments.Count > 0 ? _segments[0].BaseTerm : 0;
     }
 
     /// <summary>Position in <see cref="_segments"/> of the segment that holds (or would hold) <paramref name="index"/>.</summary>
