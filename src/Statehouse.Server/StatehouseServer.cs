@@ -50,7 +50,12 @@ public static class StatehouseServer
             loggerFactory,
             cancellationToken), cancellationToken);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // Configuration comes from the command line, not from files in the working directory: no config file watcher.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
