@@ -100,10 +100,7 @@ public sealed partial class StatehouseNode
             }
         }
 
-        if (buffer.Capacity > 0)
-        {
-            Log.LoopStopped(_logger, _machine.View.AppliedIndex);
-        }
+        Log.LoopStopped(_logger, _machine.View.AppliedIndex);
     }
 
     /// <summary>Answers the batch, keeps lease deadlines in step, wakes watchers, and starts a snapshot when due.</summary>

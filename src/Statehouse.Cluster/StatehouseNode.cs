@@ -138,8 +138,12 @@ public sealed partial class StatehouseNode : IAsyncDisposable
         node._loop = Task.Factory.StartNew(node.RunLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         node._maintenance = Task.Run(node.RunMaintenanceAsync, CancellationToken.None);
         Log.NodeStarted(logger, options.NodeId, snapshotIndex, snapshotLoadedMs, replayed, machine.View.Revision, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        await Task.CompletedTask.ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         return node;
     }
 

@@ -130,20 +130,19 @@ public sealed partial class StateMachine
             ? new KeyVersion(kind, value, live?.CreateRevision ?? rev, rev, (live?.Version ?? 0) + 1, lease, head, _sequence++)
             : new KeyVersion(kind, null, 0, rev, 0, 0, head, _sequence++);
 
-        var storedKey = key;
         var liveKeys = ks.LiveKeys + (live is null ? 1 : 0) - (kind == ChangeKind.Put ? 0 : 1);
-        var liveBytes = ks.LiveBytes - (live is null ? 0 : storedKey.Length + live.Value!.Length)
-            + (kind == ChangeKind.Put ? storedKey.Length + value!.Length : 0);
+        var liveBytes = ks.LiveBytes - (live is null ? 0 : key.Length + live.Value!.Length)
+            + (kind == ChangeKind.Put ? key.Length + value!.Length : 0);
         Invariant.Assert(liveKeys >= 0);
         Invariant.Assert(liveBytes >= 0);
 
-        _keyspaces = _keyspaces.SetItem(ks.Config.Name, ks with { Keys = ks.Keys.SetItem(storedKey, next), LiveKeys = liveKeys, LiveBytes = liveBytes });
+        _keyspaces = _keyspaces.SetItem(ks.Config.Name, ks with { Keys = ks.Keys.SetItem(key, next), LiveKeys = liveKeys, LiveBytes = liveBytes });
 
         var oldLease = live?.Lease ?? 0;
         var newLease = kind == ChangeKind.Put ? lease : 0;
         if (oldLease != newLease)
         {
-            var keyRef = new KeyRef(ks.Config.Name, storedKey);
+            var keyRef = new KeyRef(ks.Config.Name, key);
             if (oldLease != 0 && _leases.TryGetValue(oldLease, out var old))
             {
                 var remaining = old.Keys.Remove(keyRef);
@@ -161,7 +160,7 @@ public sealed partial class StateMachine
             }
         }
 
-        _batchEvents.Add(new WatchEvent(ks.Config.Name, storedKey, next, head));
+        _batchEvents.Add(new WatchEvent(ks.Config.Name, key, next, head));
         _changed = true;
     }
 

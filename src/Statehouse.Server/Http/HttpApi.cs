@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -359,8 +358,6 @@ internal static partial class HttpApi
         Stamp(context, gateway, result.Revision);
         await context.Response.WriteAsJsonAsync(new IncrementJson(result.Value, result.Revision), HttpJson.Options, context.RequestAborted).ConfigureAwait(false);
     }
-
-    internal static JsonSerializerOptions JsonOptions => HttpJson.Options;
 
     /// <summary>Reads a JSON body; a body of another content type is InvalidArgument (415).</summary>
     private static async Task<T?> ReadJsonAsync<T>(HttpContext context)
