@@ -74,45 +74,4 @@ public sealed class WalThroughputTests(ITestOutputHelper output)
         output.WriteLine($"allocated {allocatedBytes} bytes over 150 appends");
         Assert.Equal(0, allocatedBytes);
     }
-
-    [Theory(Skip = "Measurement, not a test: remove Skip and run with -c Release --logger \"console;verbosity=detailed\" (see docs/internals/storage.md).")]
-    [InlineData(1, true)]
-    [InlineData(64, true)]
-    [InlineData(1, false)]
-    [InlineData(64, false)]
-    public void Measure_AppendAndFdatasyncLatency_WhenBatchesOf100ByteRecordsAreAppended(int batchSize, bool preallocate)
-    {
-        using var temp = new TempDirectory();
-        var timing = new TimingFileSystem(PhysicalFileSystem.Instance);
-        using var log = WriteAheadLog.Open(WalTestKit.Options(temp.Path, preallocate: preallocate, fileSystem: timing));
-        timing.FlushLatenciesUs.Clear();
-        const int appends = 5000;
-        var appendLatenciesUs = new List<double>(appends);
-        var batch = new LogRecord[batchSize];
-        byte[] payload = WalTestKit.Payload(1, 100);
-        var total = Stopwatch.StartNew();
-        for (int a = 0; a < appends; a++)
-        {
-            for (int i = 0; i < batchSize; i++)
-            {
-                batch[i] = new LogRecord(log.LastIndex + 1 + i, 1, payload);
-            }
-
-            long start = Stopwatch.GetTimestamp();
-            log.Append(batch);
-            appendLatenciesUs.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        }
-
-        total.Stop();
-        output.WriteLine($"batch {batchSize}, preallocate {preallocate}: {appends / total.Elapsed.TotalSeconds:F0} appends/s, "
-            + $"{appends * batchSize / total.Elapsed.TotalSeconds:F0} records/s; append p50 {Percentile(appendLatenciesUs, 0.5):F0} us "
-            + $"p99 {Percentile(appendLatenciesUs, 0.99):F0} us; fdatasync p50 {Percentile(timing.FlushLatenciesUs, 0.5):F0} us "
-            + $"p99 {Percentile(timing.FlushLatenciesUs, 0.99):F0} us max {timing.FlushLatenciesUs.Max():F0} us");
-    }
-
-    private static double Percentile(List<double> values, double fraction)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[(int)Math.Min(sorted.Count - 1, sorted.Count * fraction)];
-    }
 }
