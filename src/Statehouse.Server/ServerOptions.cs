@@ -53,6 +53,36 @@ public sealed record ServerOptions
     /// <summary>History older than this is compacted; 0 keeps it by revisions only.</summary>
     public long HistoryRetentionMs { get; init; } = 10 * 60 * 1000;
 
+    /// <summary>Raft listener, host:port. Required with <see cref="InitialCluster"/> or <see cref="Join"/>.</summary>
+    public string? RaftEndpoint { get; init; }
+
+    /// <summary>
+    /// The cluster's founding members as <c>id=host:port</c> (Raft addresses), this node included. Empty with no
+    /// <see cref="Join"/>: a single-node cluster (the embedded default).
+    /// </summary>
+    public IReadOnlyList<string> InitialCluster { get; init; } = [];
+
+    /// <summary>HTTP URLs of running members this node asks to add it (a new node joining a running cluster).</summary>
+    public IReadOnlyList<string> Join { get; init; } = [];
+
+    /// <summary>Lower bound of the randomized election timeout, ms.</summary>
+    public int ElectionTimeoutMinMs { get; init; } = 500;
+
+    /// <summary>Upper bound of the randomized election timeout, ms.</summary>
+    public int ElectionTimeoutMaxMs { get; init; } = 1000;
+
+    /// <summary>Raft request timeout (AppendEntries, InstallSnapshot), ms. Must be long enough to send a snapshot chunk.</summary>
+    public int RaftRequestTimeoutMs { get; init; } = 2000;
+
+    /// <summary>Bounded-staleness reads without an explicit bound accept a replica at most this far behind, ms.</summary>
+    public int DefaultMaxStalenessMs { get; init; } = 1000;
+
+    /// <summary>How long a session read waits for this replica to reach the client's token before it fails Unavailable.</summary>
+    public int SessionReadWaitMs { get; init; } = 1000;
+
+    /// <summary>True when this node runs as a member of a Raft cluster (not the embedded single node).</summary>
+    public bool Clustered => InitialCluster.Count > 0 || Join.Count > 0;
+
     /// <summary>Minimum log level name (Trace..Critical).</summary>
     public string LogLevel { get; init; } = "Information";
 
