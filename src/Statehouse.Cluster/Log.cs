@@ -25,4 +25,25 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Snapshot failed")]
     public static partial void SnapshotFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Critical, Message = "The Raft log failed; the node stops serving writes until restarted")]
+    public static partial void RaftLogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Installed a snapshot from the leader at index {Index} (term {Term}): {Bytes} bytes in {ElapsedMs:F1} ms")]
+    public static partial void SnapshotInstalled(ILogger logger, long index, long term, long bytes, double elapsedMs);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Raft node {NodeId} started at {Endpoint}: term {Term}, log {FirstIndex}..{LastIndex}, snapshot {SnapshotIndex}, members {Members}")]
+    public static partial void RaftStarted(ILogger logger, string nodeId, string endpoint, long term, long firstIndex, long lastIndex, long snapshotIndex, string members);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Leader is now {Leader} (term {Term})")]
+    public static partial void LeaderChanged(ILogger logger, string leader, long term);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "Watchdog: applied index {Applied} has not moved for {StalledMs} ms while the commit index is {Commit}; restarting the Raft group from disk")]
+    public static partial void WatchdogRecovering(ILogger logger, long applied, long commit, long stalledMs);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Error, Message = "Watchdog recovery failed")]
+    public static partial void WatchdogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Information, Message = "This node became the leader in term {Term}; lease deadlines restart with their full TTL")]
+    public static partial void BecameLeader(ILogger logger, long term);
 }

@@ -57,6 +57,9 @@ public sealed record NodeOptions
     /// <summary>Durability of log appends. <c>false</c> only for benchmarks of the non-durable ceiling and tests.</summary>
     public bool SyncWrites { get; init; } = true;
 
+    /// <summary>Raft membership; null runs a single-node cluster (no Raft traffic, same pipeline).</summary>
+    public RaftOptions? Raft { get; init; }
+
     /// <summary>Clock for batch timestamps and lease deadlines.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -115,9 +115,15 @@ public sealed partial class StatehouseNode
         TrackLeases(entry.Commands, results);
         Interlocked.Exchange(ref _applied, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-        _entriesSinceSnapshot++;
-        _bytesSinceSnapshot += entryBytes;
-        _commandsSinceSnapshot += batch.Count;
+        CountForSnapshot(1, entryBytes, batch.Count);
+    }
+
+    /// <summary>Counts applied work toward the next snapshot and starts one when due (on the apply loop).</summary>
+    private void CountForSnapshot(long entries, long bytes, long commands)
+    {
+        _entriesSinceSnapshot += entries;
+        _bytesSinceSnapshot += bytes;
+        _commandsSinceSnapshot += commands;
         if (_entriesSinceSnapshot >= _options.SnapshotThresholdEntries
             || _bytesSinceSnapshot >= _options.SnapshotThresholdBytes
             || _commandsSinceSnapshot >= Math.Max(_options.SnapshotThresholdCommands, _machine.View.TotalKeysCached / 8))
@@ -208,5 +214,7 @@ public sealed partial class StatehouseNode
 
     /// <summary>Posts an action to run on the apply loop between batches.</summary>
     private ValueTask PostAsync(Action action, CancellationToken cancellationToken) =>
-        _proposals.Writer.WriteAsync(new Proposal(null, action), cancellationToken);
+        _raftLog is { } raftLog
+            ? raftLog.RunExclusiveAsync(action, cancellationToken)
+            : _proposals.Writer.WriteAsync(new Proposal(null, action), cancellationToken);
 }

@@ -15,6 +15,15 @@ public sealed partial class StatehouseNode
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                try
+                {
+                    await WatchdogTickAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.WatchdogFailed(_logger, ex);
+                }
+
                 if (_fatal is not null)
                 {
                     continue;
@@ -22,6 +31,13 @@ public sealed partial class StatehouseNode
 
                 try
                 {
+                    RefreshLeadership();
+                    if (!IsLeader)
+                    {
+                        // Only the leader expires leases and compacts; followers get both through the log.
+                        continue;
+                    }
+
                     await ExpireLeasesAsync().ConfigureAwait(false);
                     await CompactHistoryAsync().ConfigureAwait(false);
                 }

@@ -62,18 +62,39 @@ public sealed partial class StatehouseNode
     {
         var started = Stopwatch.GetTimestamp();
         SnapshotReport? report = null;
+        SnapshotInfo? info = null;
         Exception? failure = null;
         try
         {
-            using (var writer = _snapshots.BeginWrite(view.AppliedIndex, SingleMemberTerm))
+            var term = _raftLog is null ? SingleMemberTerm : _raftLog.TermAt(view.AppliedIndex)
+                ?? throw new InvalidOperationException($"The term of entry {view.AppliedIndex} is no longer known (a snapshot was installed meanwhile).");
+            var gate = _raftLog?.SnapshotGate;
+            if (gate is not null)
             {
-                StateMachine.WriteSnapshot(view, writer.Body, _stopping.Token);
-                var info = writer.Commit();
-                report = new SnapshotReport(view.AppliedIndex, view.Revision, info.BodyLengthBytes, info.Path, Stopwatch.GetElapsedTime(started));
+                await gate.WaitAsync(_stopping.Token).ConfigureAwait(false);
             }
 
-            Log.SnapshotWritten(_logger, view.AppliedIndex, view.Revision, report.Bytes, report.Duration.TotalMilliseconds);
-            _metrics.RecordSnapshot(report.Duration.TotalMilliseconds);
+            try
+            {
+                if (_raftLog is not null && _raftLog.SnapshotIndex >= view.AppliedIndex && _snapshots.Latest is { } newer)
+                {
+                    // An installed or automatic snapshot already covers this state: that one answers.
+                    report = new SnapshotReport(newer.Index, view.Revision, newer.BodyLengthBytes, newer.Path, Stopwatch.GetElapsedTime(started));
+                }
+                else
+                {
+                    using var writer = _snapshots.BeginWrite(view.AppliedIndex, term);
+                    StateMachine.WriteSnapshot(view, writer.Body, _stopping.Token);
+                    info = writer.Commit();
+                    report = new SnapshotReport(view.AppliedIndex, view.Revision, info.BodyLengthBytes, info.Path, Stopwatch.GetElapsedTime(started));
+                    Log.SnapshotWritten(_logger, view.AppliedIndex, view.Revision, report.Bytes, report.Duration.TotalMilliseconds);
+                    _metrics.RecordSnapshot(report.Duration.TotalMilliseconds);
+                }
+            }
+            finally
+            {
+                gate?.Release();
+            }
         }
         catch (Exception ex)
         {
@@ -83,7 +104,7 @@ public sealed partial class StatehouseNode
 
         try
         {
-            await PostAsync(() => FinishSnapshot(view.AppliedIndex, report, failure), CancellationToken.None).ConfigureAwait(false);
+            await PostAsync(() => FinishSnapshot(view.AppliedIndex, info, report, failure), CancellationToken.None).ConfigureAwait(false);
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {
@@ -92,13 +113,18 @@ public sealed partial class StatehouseNode
         }
     }
 
-    private void FinishSnapshot(long index, SnapshotReport? report, Exception? failure)
+    private void FinishSnapshot(long index, SnapshotInfo? info, SnapshotReport? report, Exception? failure)
     {
-        if (report is not null)
+        if (report is not null && info is not null)
         {
-            // Keep the log back to the previous snapshot, so it can still start the node if the newest one turns out corrupt.
+            // Keep the log back to the previous snapshot, so it can still start the node if the newest one turns out
+            // corrupt (and, in a cluster, so a slightly lagging follower still gets entries rather than a snapshot).
             var previous = Interlocked.Exchange(ref _lastSnapshotIndex, index);
-            if (previous > 0)
+            if (_raftLog is not null)
+            {
+                _raftLog.SnapshotTaken(info, previous);
+            }
+            else if (previous > 0)
             {
                 _log.TruncatePrefix(previous);
             }

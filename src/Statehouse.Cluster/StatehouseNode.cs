@@ -28,7 +28,7 @@ public sealed partial class StatehouseNode : IAsyncDisposable
     private readonly NodeOptions _options;
     private readonly ILogger _logger;
     private readonly StateMachine _machine;
-    private readonly WriteAheadLog _log;
+    private WriteAheadLog _log;
     private readonly SnapshotStore _snapshots;
     private readonly Channel<Proposal> _proposals;
     private readonly CancellationTokenSource _stopping = new();
@@ -76,10 +76,10 @@ public sealed partial class StatehouseNode : IAsyncDisposable
     public TimeSpan Uptime => Stopwatch.GetElapsedTime(_startedTimestamp);
 
     /// <summary>Last log index durable on this node.</summary>
-    public long LastLogIndex => _log.LastIndex;
+    public long LastLogIndex => _raftLog?.LastIndex ?? _log.LastIndex;
 
     /// <summary>Bytes held by the log.</summary>
-    public long LogBytes => _log.SizeBytes;
+    public long LogBytes => _raftLog?.SizeBytes ?? _log.SizeBytes;
 
     /// <summary>Index of the newest snapshot on disk.</summary>
     public long SnapshotIndex => Interlocked.Read(ref _lastSnapshotIndex);
@@ -123,6 +123,12 @@ public sealed partial class StatehouseNode : IAsyncDisposable
                 SegmentSizeBytes = options.SegmentSizeBytes,
                 SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,
             }, loggerFactory?.CreateLogger<WriteAheadLog>());
+
+            if (options.Raft is not null)
+            {
+                // Clustered: the log holds entries that may not be committed; they are applied once a leader says so.
+                return await StartRaftAsync(options, loggerFactory, logger, machine, snapshots, log, snapshotIndex, cancellationToken).ConfigureAwait(false);
+            }
 
             replayed = Replay(machine, log, snapshotIndex);
         }
@@ -261,6 +267,16 @@ public sealed partial class StatehouseNode : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+
+        if (_raftLog is not null)
+        {
+            // Stops Raft traffic, then the log's tasks, and closes the log files.
+            SpinWait.SpinUntil(() => Volatile.Read(ref _snapshotRunning) == 0, TimeSpan.FromSeconds(30));
+            await StopRaftAsync().ConfigureAwait(false);
+            _metrics.Dispose();
+            _stopping.Dispose();
+            return;
         }
 
         // A snapshot may still be writing; let it finish so no temporary file is left behind needlessly.

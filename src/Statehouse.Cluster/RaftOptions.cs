@@ -1,0 +1,53 @@
+using System.Net;
+
+namespace Statehouse.Cluster;
+
+/// <summary>How a node takes part in a Raft cluster. Absent (<see cref="NodeOptions.Raft"/> null): a single-node cluster.</summary>
+public sealed record RaftOptions
+{
+    /// <summary>Where this node listens for Raft traffic (and how the other members reach it).</summary>
+    public required IPEndPoint Endpoint { get; init; }
+
+    /// <summary>
+    /// The founding members (id → Raft endpoint), this node included. Read only on the first start, when the data folder
+    /// holds no membership yet. Empty for a node that joins a running cluster: it waits to be added.
+    /// </summary>
+    public IReadOnlyDictionary<string, IPEndPoint> InitialMembers { get; init; } = new Dictionary<string, IPEndPoint>();
+
+    /// <summary>Lower bound of the randomized election timeout (DotNext's notes: below ~500 ms is unstable on starved CPUs).</summary>
+    public int ElectionTimeoutMinMs { get; init; } = 500;
+
+    /// <summary>Upper bound of the randomized election timeout.</summary>
+    public int ElectionTimeoutMaxMs { get; init; } = 1000;
+
+    /// <summary>Raft request timeout; it must cover sending a snapshot (InstallSnapshot is not idempotent in DotNext 6.12).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>What this node tells its peers about itself (node id, HTTP and gRPC addresses).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Recent log entries kept in memory for replication and apply, in bytes.</summary>
+    public long TailCacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>Most log entries (command batches) a leader has in flight at once.</summary>
+    public int MaxEntriesInFlight { get; init; } = 8;
+
+    /// <summary>
+    /// The watchdog restarts the Raft group from disk when the applied index has not moved for this long while the
+    /// commit index is ahead of it (a stuck apply or log). 0 = off.
+    /// </summary>
+    public int WatchdogStallMs { get; init; } = 10_000;
+
+    /// <summary>Metadata keys.</summary>
+    public static class MetadataKeys
+    {
+        /// <summary>Node id.</summary>
+        public const string NodeId = "statehouse.id";
+
+        /// <summary>HTTP address.</summary>
+        public const string Http = "statehouse.http";
+
+        /// <summary>gRPC address.</summary>
+        public const string Grpc = "statehouse.grpc";
+    }
+}
