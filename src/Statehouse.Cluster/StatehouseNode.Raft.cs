@@ -78,6 +78,20 @@ public sealed partial class StatehouseNode : IRaftStateHost
         }
     }
 
+    /// <summary>The leader's node id as far as known without a network call (null: unknown).</summary>
+    public string? LeaderId
+    {
+        get
+        {
+            if (IsLeader)
+            {
+                return NodeId;
+            }
+
+            return _cluster?.Leader?.TryGetMetadata() is { } metadata && metadata.TryGetValue(RaftOptions.MetadataKeys.NodeId, out var id) ? id : null;
+        }
+    }
+
     /// <summary>The leader's Raft endpoint as this node knows it (null: no leader known).</summary>
     public EndPoint? LeaderEndpoint => _cluster is null ? null : (IsLeader ? _cluster.LocalMemberAddress : _cluster.Leader?.EndPoint);
 

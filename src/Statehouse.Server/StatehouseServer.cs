@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Statehouse.Cluster;
 using Statehouse.Core;
+using Statehouse.Server.Cluster;
 using Statehouse.Server.Grpc;
 using Statehouse.Server.Http;
 
@@ -36,6 +37,7 @@ public static class StatehouseServer
             l.SetMinimumLevel(Enum.TryParse<LogLevel>(options.LogLevel, true, out var minimum) ? minimum : LogLevel.Information);
         });
         // Load the snapshot and replay the log while the web host is being built and JIT-compiled: start-up overlaps.
+        var raft = RaftFrom(options);
         var nodeStarting = Task.Run(() => StatehouseNode.StartAsync(
             new NodeOptions
             {
@@ -46,6 +48,7 @@ public static class StatehouseServer
                 SnapshotThresholdEntries = options.SnapshotThresholdEntries,
                 HistoryRetentionRevisions = options.HistoryRetentionRevisions,
                 HistoryRetentionMs = options.HistoryRetentionMs,
+                Raft = raft,
             },
             loggerFactory,
             cancellationToken), cancellationToken);
@@ -91,6 +94,8 @@ public static class StatehouseServer
         builder.Services.AddSingleton(_ => nodeStarting.Result);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<NodeGateway>();
+        builder.Services.AddSingleton(_ => new PeerChannels(options.EffectiveMaxGrpcMessageBytes + (1 << 20)));
+        builder.Services.AddSingleton<ClusterDirectory>();
 
         var app = builder.Build();
         app.UseMiddleware<ProblemMiddleware>();
@@ -110,6 +115,8 @@ public static class StatehouseServer
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
         app.MapGrpcService<MaintenanceService>();
+        app.MapGrpcService<ClusterService>();
+        app.MapGrpcService<PeerService>();
         HttpApi.Map(app);
         app.MapPrometheusScrapingEndpoint("/metrics");
 
@@ -133,7 +140,98 @@ public static class StatehouseServer
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         app.Logger.LogInformation("Statehouse node {NodeId} serving HTTP on http://{Http} and gRPC on http://{Grpc}, data in {Data}", options.NodeId, http, grpc, Path.GetFullPath(options.DataDirectory));
+        if (raft is not null && options.Join.Count > 0)
+        {
+            _ = JoinAsync(options, app.Logger, app.Lifetime.ApplicationStopping);
+        }
+
         return app;
+    }
+
+    /// <summary>The Raft options of a clustered node (null for the single-node default), validated.</summary>
+    public static RaftOptions? RaftFrom(ServerOptions options)
+    {
+        if (!options.Clustered)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(options.RaftEndpoint))
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, "--raft HOST:PORT is required with --initial-cluster or --join.");
+        }
+
+        if (options.ElectionTimeoutMinMs < 50 || options.ElectionTimeoutMaxMs <= options.ElectionTimeoutMinMs)
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"The election timeout range must satisfy 50 <= min < max; got {options.ElectionTimeoutMinMs}..{options.ElectionTimeoutMaxMs} ms.");
+        }
+
+        var self = ParseEndpoint(options.RaftEndpoint, "--raft");
+        var members = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
+        foreach (var entry in options.InitialCluster)
+        {
+            var eq = entry.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == entry.Length - 1)
+            {
+                throw new StatehouseException(ErrorCode.InvalidArgument, $"--initial-cluster entries are ID=HOST:PORT; got '{entry}'.");
+            }
+
+            if (!members.TryAdd(entry[..eq], ParseEndpoint(entry[(eq + 1)..], "--initial-cluster")))
+            {
+                throw new StatehouseException(ErrorCode.InvalidArgument, $"--initial-cluster names '{entry[..eq]}' twice.");
+            }
+        }
+
+        if (members.Count > 0 && (!members.TryGetValue(options.NodeId, out var mine) || !mine.Equals(self)))
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"--initial-cluster must list this node as {options.NodeId}={options.RaftEndpoint}.");
+        }
+
+        return new RaftOptions
+        {
+            Endpoint = self,
+            InitialMembers = members,
+            ElectionTimeoutMinMs = options.ElectionTimeoutMinMs,
+            ElectionTimeoutMaxMs = options.ElectionTimeoutMaxMs,
+            RequestTimeout = TimeSpan.FromMilliseconds(options.RaftRequestTimeoutMs),
+            Metadata = new Dictionary<string, string>
+            {
+                [RaftOptions.MetadataKeys.NodeId] = options.NodeId,
+                [RaftOptions.MetadataKeys.Http] = options.HttpEndpoint,
+                [RaftOptions.MetadataKeys.Grpc] = options.GrpcEndpoint,
+            },
+        };
+    }
+
+    /// <summary>A joining node asks a running member (any; it forwards to the leader) to add it, until it is added.</summary>
+    private static async Task JoinAsync(ServerOptions options, ILogger logger, CancellationToken stopping)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
+        var body = System.Text.Json.JsonSerializer.Serialize(new { raftAddress = options.RaftEndpoint });
+        for (var attempt = 1; attempt <= 60 && !stopping.IsCancellationRequested; attempt++)
+        {
+            foreach (var url in options.Join)
+            {
+                try
+                {
+                    using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+                    using var response = await http.PostAsync(new Uri(new Uri(url.TrimEnd('/') + "/"), "v1/cluster/members"), content, stopping).ConfigureAwait(false);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        logger.LogInformation("Joined the cluster through {Url}", url);
+                        return;
+                    }
+
+                    logger.LogWarning("Join through {Url} refused: {Status} {Body}", url, (int)response.StatusCode, await response.Content.ReadAsStringAsync(stopping).ConfigureAwait(false));
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !stopping.IsCancellationRequested)
+                {
+                    logger.LogWarning("Join through {Url} failed: {Message}", url, ex.Message);
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), stopping).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs until the process is asked to stop (Ctrl+C / SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>

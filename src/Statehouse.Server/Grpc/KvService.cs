@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Statehouse.Core;
 using Statehouse.Core.Model;
+using Statehouse.Server.Cluster;
 using V1 = Statehouse.V1;
 
 namespace Statehouse.Server.Grpc;
@@ -10,31 +11,31 @@ internal sealed class KvService(NodeGateway gateway) : V1.KV.KVBase
 {
     private string NodeId => gateway.Node.NodeId;
 
-    public override Task<V1.GetResponse> Get(V1.GetRequest request, ServerCallContext context)
+    public override async Task<V1.GetResponse> Get(V1.GetRequest request, ServerCallContext context)
     {
-        var view = gateway.ReadView();
+        var view = await gateway.ReadViewAsync(ReadRequirement.From(request.Read), context.CancellationToken).ConfigureAwait(false);
         var revision = view.ResolveRevision(request.Revision);
         var kv = view.Get(ProtoMapper.Keyspace(request.Keyspace), RequireKey(request.Key), revision);
-        var response = new V1.GetResponse { Header = ProtoMapper.Header(view, NodeId, revision), Found = kv is not null };
+        var response = new V1.GetResponse { Header = ProtoMapper.Header(view, gateway.Node, revision), Found = kv is not null };
         if (kv is not null)
         {
             response.Kv = ProtoMapper.ToProto(kv);
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
-    public override Task<V1.MultiGetResponse> MultiGet(V1.MultiGetRequest request, ServerCallContext context)
+    public override async Task<V1.MultiGetResponse> MultiGet(V1.MultiGetRequest request, ServerCallContext context)
     {
         if (request.Keys.Count > gateway.Options.MaxMultiGetKeys)
         {
             throw new StatehouseException(ErrorCode.InvalidArgument, $"A multi-get may ask for at most {gateway.Options.MaxMultiGetKeys} keys.");
         }
 
-        var view = gateway.ReadView();
+        var view = await gateway.ReadViewAsync(ReadRequirement.From(request.Read), context.CancellationToken).ConfigureAwait(false);
         var revision = view.ResolveRevision(request.Revision);
         var keyspace = ProtoMapper.Keyspace(request.Keyspace);
-        var response = new V1.MultiGetResponse { Header = ProtoMapper.Header(view, NodeId, revision) };
+        var response = new V1.MultiGetResponse { Header = ProtoMapper.Header(view, gateway.Node, revision) };
         foreach (var key in request.Keys)
         {
             if (view.Get(keyspace, RequireKey(key), revision) is { } kv)
@@ -43,14 +44,14 @@ internal sealed class KvService(NodeGateway gateway) : V1.KV.KVBase
             }
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
-    public override Task<V1.RangeResponse> Range(V1.RangeRequest request, ServerCallContext context)
+    public override async Task<V1.RangeResponse> Range(V1.RangeRequest request, ServerCallContext context)
     {
-        var view = gateway.ReadView();
+        var view = await gateway.ReadViewAsync(ReadRequirement.From(request.Read), context.CancellationToken).ConfigureAwait(false);
         var result = view.Range(ProtoMapper.Keyspace(request.Keyspace), ProtoMapper.ToCore(request));
-        return Task.FromResult(ProtoMapper.ToProto(result, ProtoMapper.Header(view, NodeId, result.Revision)));
+        return ProtoMapper.ToProto(result, ProtoMapper.Header(view, gateway.Node, result.Revision));
     }
 
     public override async Task<V1.PutResponse> Put(V1.PutRequest request, ServerCallContext context)
@@ -84,7 +85,7 @@ internal sealed class KvService(NodeGateway gateway) : V1.KV.KVBase
         return ProtoMapper.ToProto(result, Header(result.Revision));
     }
 
-    private V1.ResponseHeader Header(long revision) => ProtoMapper.Header(gateway.ReadView(), NodeId, revision);
+    private V1.ResponseHeader Header(long revision) => ProtoMapper.Header(gateway.ReadView(), gateway.Node, revision);
 
     private static byte[] RequireKey(Google.Protobuf.ByteString key) =>
         key.IsEmpty ? throw new StatehouseException(ErrorCode.InvalidArgument, "Key must not be empty.") : key.ToByteArray();

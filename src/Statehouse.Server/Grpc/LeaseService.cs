@@ -35,7 +35,7 @@ internal sealed class LeaseService(NodeGateway gateway) : V1.Lease.LeaseBase
             long ttl;
             try
             {
-                ttl = gateway.Node.KeepAlive(request.Id);
+                ttl = await gateway.KeepAliveAsync(request.Id, context.CancellationToken).ConfigureAwait(false);
             }
             catch (StatehouseException ex) when (ex.Code == ErrorCode.NotFound)
             {
@@ -46,17 +46,18 @@ internal sealed class LeaseService(NodeGateway gateway) : V1.Lease.LeaseBase
         }
     }
 
-    public override Task<V1.LeaseKeepAliveResponse> KeepAliveOnce(V1.LeaseKeepAliveRequest request, ServerCallContext context)
+    public override async Task<V1.LeaseKeepAliveResponse> KeepAliveOnce(V1.LeaseKeepAliveRequest request, ServerCallContext context)
     {
-        var ttl = gateway.Node.KeepAlive(request.Id);
-        return Task.FromResult(new V1.LeaseKeepAliveResponse { Header = Header(null), Id = request.Id, TtlSeconds = ttl });
+        var ttl = await gateway.KeepAliveAsync(request.Id, context.CancellationToken).ConfigureAwait(false);
+        return new V1.LeaseKeepAliveResponse { Header = Header(null), Id = request.Id, TtlSeconds = ttl };
     }
 
-    public override Task<V1.LeaseTimeToLiveResponse> TimeToLive(V1.LeaseTimeToLiveRequest request, ServerCallContext context)
+    public override async Task<V1.LeaseTimeToLiveResponse> TimeToLive(V1.LeaseTimeToLiveRequest request, ServerCallContext context)
     {
+        var ttlOnLeader = await gateway.TimeToLiveAsync(request.Id, context.CancellationToken).ConfigureAwait(false);
         var view = gateway.ReadView();
-        var response = new V1.LeaseTimeToLiveResponse { Header = ProtoMapper.Header(view, NodeId), Id = request.Id, TtlSeconds = -1 };
-        if (gateway.Node.TimeToLive(request.Id) is { } ttl)
+        var response = new V1.LeaseTimeToLiveResponse { Header = ProtoMapper.Header(view, gateway.Node), Id = request.Id, TtlSeconds = -1 };
+        if (ttlOnLeader is { } ttl)
         {
             response.TtlSeconds = ttl.RemainingSeconds;
             response.GrantedTtlSeconds = ttl.GrantedSeconds;
@@ -66,7 +67,7 @@ internal sealed class LeaseService(NodeGateway gateway) : V1.Lease.LeaseBase
             }
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override Task<V1.LeaseListResponse> List(V1.LeaseListRequest request, ServerCallContext context)
@@ -90,5 +91,5 @@ internal sealed class LeaseService(NodeGateway gateway) : V1.Lease.LeaseBase
         }
     }
 
-    private V1.ResponseHeader Header(long? revision) => ProtoMapper.Header(gateway.ReadView(), NodeId, revision);
+    private V1.ResponseHeader Header(long? revision) => ProtoMapper.Header(gateway.ReadView(), gateway.Node, revision);
 }

@@ -18,6 +18,15 @@ internal static class ProtoMapper
         NodeId = nodeId,
     };
 
+    public static V1.ResponseHeader Header(StoreView view, global::Statehouse.Cluster.StatehouseNode node, long? revision = null) => new()
+    {
+        Revision = revision ?? view.Revision,
+        AppliedIndex = (ulong)view.AppliedIndex,
+        NodeId = node.NodeId,
+        RaftTerm = node.IsClustered ? (ulong)node.Term : 0,
+        LeaderId = node.LeaderId ?? "",
+    };
+
     public static V1.KeyValue ToProto(KeyValue kv) => new()
     {
         Key = UnsafeByteOperations.UnsafeWrap(kv.Key),

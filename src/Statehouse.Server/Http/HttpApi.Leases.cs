@@ -19,11 +19,12 @@ internal static partial class HttpApi
             Stamp(context, gateway, view.Revision);
             return Results.Json(new { revision = view.Revision, ids = view.Leases.Keys.Order().ToList() }, HttpJson.Options);
         });
-        app.MapGet("/v1/leases/{id:long}", (HttpContext context, long id, NodeGateway gateway) =>
+        app.MapGet("/v1/leases/{id:long}", async (HttpContext context, long id, NodeGateway gateway) =>
         {
+            var ttlOnLeader = await gateway.TimeToLiveAsync(id, context.RequestAborted).ConfigureAwait(false);
             var view = gateway.ReadView();
             Stamp(context, gateway, view.Revision);
-            if (gateway.Node.TimeToLive(id) is not { } ttl || !view.Leases.TryGetValue(id, out var lease))
+            if (ttlOnLeader is not { } ttl || !view.Leases.TryGetValue(id, out var lease))
             {
                 throw new StatehouseException(ErrorCode.NotFound, $"Lease {id} does not exist.");
             }
@@ -31,9 +32,9 @@ internal static partial class HttpApi
             var keys = lease.Keys.Select(k => $"{k.Keyspace}/{LeaseService.KeyText(k.Key)}").Order(StringComparer.Ordinal).ToList();
             return Results.Json(new LeaseJson(id, ttl.RemainingSeconds, ttl.GrantedSeconds, keys), HttpJson.Options);
         });
-        app.MapPost("/v1/leases/{id:long}/keepalive", (HttpContext context, long id, NodeGateway gateway) =>
+        app.MapPost("/v1/leases/{id:long}/keepalive", async (HttpContext context, long id, NodeGateway gateway) =>
         {
-            var ttl = gateway.Node.KeepAlive(id);
+            var ttl = await gateway.KeepAliveAsync(id, context.RequestAborted).ConfigureAwait(false);
             Stamp(context, gateway, gateway.ReadView().Revision);
             return Results.Json(new LeaseJson(id, ttl), HttpJson.Options);
         });

@@ -7,6 +7,8 @@ using Microsoft.Net.Http.Headers;
 using Statehouse.Core;
 using Statehouse.Core.Model;
 
+using Statehouse.Server.Cluster;
+
 namespace Statehouse.Server.Http;
 
 /// <summary>
@@ -17,6 +19,7 @@ internal static partial class HttpApi
 {
     public const string RevisionHeader = "X-Statehouse-Revision";
     public const string NodeHeader = "X-Statehouse-Node";
+    public const string LeaderHeader = "X-Statehouse-Leader";
     public const string IdempotencyHeader = "Idempotency-Key";
 
     public static void Map(IEndpointRouteBuilder app)
@@ -32,14 +35,31 @@ internal static partial class HttpApi
         app.MapPost("/v1/txn", TxnAsync);
         MapLeases(app);
         MapAdmin(app);
+        MapCluster(app);
         app.MapGet("/v1/watch/{keyspace}", WatchAsync);
     }
 
     private static void Stamp(HttpContext context, NodeGateway gateway, long revision)
     {
-        context.Response.Headers[RevisionHeader] = revision.ToString(CultureInfo.InvariantCulture);
+        var text = revision.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[RevisionHeader] = text;
         context.Response.Headers[NodeHeader] = gateway.Node.NodeId;
+        if (gateway.Node.IsClustered)
+        {
+            // The session token: send it back with session reads (read-your-writes on any replica).
+            context.Response.Headers[ReadRequirement.SessionHeader] = text;
+            if (gateway.LeaderIdHint is { } leader)
+            {
+                context.Response.Headers[LeaderHeader] = leader;
+            }
+        }
     }
+
+    /// <summary>The freshness a read asks for: <c>?consistency=</c>, <c>?maxStalenessMs=</c>, session header.</summary>
+    private static ValueTask<Core.Store.StoreView> ReadViewAsync(HttpContext context, NodeGateway gateway) =>
+        gateway.ReadViewAsync(
+            ReadRequirement.FromHttp(context.Request.Query["consistency"], context.Request.Query["maxStalenessMs"], context.Request.Headers[ReadRequirement.SessionHeader]),
+            context.RequestAborted);
 
     private static string Etag(long modRevision) => $"\"{modRevision.ToString(CultureInfo.InvariantCulture)}\"";
 
@@ -85,7 +105,7 @@ internal static partial class HttpApi
     private static async Task GetKeyAsync(HttpContext context, string keyspace, NodeGateway gateway)
     {
         var key = RawPath.KeyAfterSegments(context, 3);
-        var view = gateway.ReadView();
+        var view = await ReadViewAsync(context, gateway).ConfigureAwait(false);
         var revision = view.ResolveRevision(QueryLong(context, "revision"));
         var kv = view.Get(keyspace, key, revision);
         Stamp(context, gateway, revision);
@@ -299,7 +319,7 @@ internal static partial class HttpApi
             query = query with { After = lastKey, Revision = revision };
         }
 
-        var view = gateway.ReadView();
+        var view = await ReadViewAsync(context, gateway).ConfigureAwait(false);
         var result = view.Range(keyspace, query);
         Stamp(context, gateway, result.Revision);
         var items = result.Kvs.Select(kv => HttpJson.ToJson(kv, !query.KeysOnly)).ToList();
@@ -318,7 +338,7 @@ internal static partial class HttpApi
             throw new StatehouseException(ErrorCode.InvalidArgument, $"A multi-get asks for 1..{gateway.Options.MaxMultiGetKeys} keys.");
         }
 
-        var view = gateway.ReadView();
+        var view = await ReadViewAsync(context, gateway).ConfigureAwait(false);
         var revision = view.ResolveRevision(body.Revision ?? 0);
         var items = new List<KvJson>();
         foreach (var key in keys)
