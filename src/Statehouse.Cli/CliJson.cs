@@ -34,6 +34,9 @@ internal static class CliJson
         return new KvJson(key, keyEncoding, value, valueEncoding, entry.CreateRevision, entry.ModRevision, entry.Version, entry.Lease);
     }
 
+    /// <summary>An empty string as <see langword="null"/>, so that the property is left out of the document.</summary>
+    public static string? OrNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
     public static string EventType(WatchEventType type) => type switch
     {
         WatchEventType.Put => "put",
@@ -49,11 +52,11 @@ internal sealed record ErrorJson(string Code, string Message, string? Hint);
 
 internal sealed record PutJson(long Revision, long Lease, KvJson? Previous);
 
-internal sealed record GetJson(long Revision, KvJson Kv);
+internal sealed record GetJson(long Revision, KvJson Kv, string? ServedBy = null);
 
 internal sealed record DeleteJson(long Revision, long Deleted);
 
-internal sealed record ListJson(long Revision, long Count, bool More, string? Continuation, IReadOnlyList<KvJson>? Items);
+internal sealed record ListJson(long Revision, long Count, bool More, string? Continuation, IReadOnlyList<KvJson>? Items, string? ServedBy = null);
 
 internal sealed record IncrementJson(long Value, long Revision);
 
@@ -99,3 +102,21 @@ internal sealed record SnapshotJson(ulong Index, long Revision, long Bytes, stri
 internal sealed record CompactJson(long CompactRevision, long Revision);
 
 internal sealed record KeyspaceListJson(IReadOnlyList<KeyspaceJson> Keyspaces);
+
+/// <summary>The shape of <c>GET /v1/cluster</c> (docs/cluster.md), so that scripts read the CLI and the HTTP API alike.</summary>
+internal sealed record ClusterJson(bool Clustered, string? Self, string? Leader, ulong Term, IReadOnlyList<ClusterMemberJson> Members);
+
+internal sealed record ClusterMemberJson(
+    string Id,
+    string RaftAddress,
+    string HttpAddress,
+    string GrpcAddress,
+    string Role,
+    bool Available,
+    ulong AppliedIndex,
+    ulong CommitIndex,
+    long Lag,
+    long Revision,
+    ulong Term);
+
+internal sealed record ClusterStatusJson(string? Leader, ulong Term, int Members, int Healthy, long? MaxLag, bool Clustered, string? Self);

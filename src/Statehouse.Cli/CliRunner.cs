@@ -47,7 +47,7 @@ internal sealed class CliRunner
             Output = _context.Out,
             Error = _context.Error,
             EnableDefaultExceptionHandler = false,
-            ProcessTerminationTimeout = _context.HandleCtrlC ? TimeSpan.FromSeconds(2) : null,
+            ProcessTerminationTimeout = _context.HandleCtrlC ? TerminationTimeout(parse.CommandResult.Command) : null,
         };
         try
         {
@@ -85,6 +85,13 @@ internal sealed class CliRunner
                 return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// How long a command may take to end after Ctrl+C or SIGTERM before the process exits anyway: long enough for
+    /// <c>dev-cluster</c> to stop its nodes, 2 s for everything else.
+    /// </summary>
+    internal static TimeSpan TerminationTimeout(Command command) =>
+        command is DevClusterCommand ? DevClusterCommand.TerminationTimeout : TimeSpan.FromSeconds(2);
 
     /// <summary>The client puts the code in front of messages that come from the wire; the CLI prints it once.</summary>
     internal static string WithoutCodePrefix(string message, string code) =>

@@ -27,6 +27,7 @@ internal static class ClientCommands
             MaintenanceCommands.Status(context, globals),
             MaintenanceCommands.Snapshot(context, globals),
             MaintenanceCommands.Compact(context, globals),
+            ClusterCommand.Create(context, globals),
         ];
         foreach (var command in commands)
         {
@@ -36,11 +37,12 @@ internal static class ClientCommands
         }
     }
 
-    /// <summary>The whole command tree: <c>serve</c> and the client commands.</summary>
+    /// <summary>The whole command tree: <c>serve</c>, <c>dev-cluster</c> and the client commands.</summary>
     public static RootCommand CreateRoot(CliContext context)
     {
         var root = new RootCommand(RootDescription);
         ServeCommand.Add(root);
+        DevClusterCommand.Add(root, context);
         Add(root, context);
         return root;
     }

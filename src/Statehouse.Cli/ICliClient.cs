@@ -8,7 +8,7 @@ namespace Statehouse.Cli;
 /// </summary>
 internal interface ICliClient : IAsyncDisposable
 {
-    ValueTask<GetResult> GetAsync(string key, long revision, CancellationToken cancellationToken);
+    ValueTask<GetResult> GetAsync(string key, ReadOptions options, CancellationToken cancellationToken);
 
     ValueTask<PutResult> PutAsync(string key, byte[] value, PutOptions options, CancellationToken cancellationToken);
 
@@ -44,4 +44,10 @@ internal interface ICliClient : IAsyncDisposable
     ValueTask<SnapshotInfo> SnapshotAsync(CancellationToken cancellationToken);
 
     ValueTask<CompactResult> CompactAsync(long revision, CancellationToken cancellationToken);
+
+    ValueTask<ClusterInfo> GetClusterAsync(CancellationToken cancellationToken);
+
+    ValueTask<ClusterInfo> AddMemberAsync(string raftAddress, CancellationToken cancellationToken);
+
+    ValueTask<ClusterInfo> RemoveMemberAsync(string member, CancellationToken cancellationToken);
 }

@@ -19,14 +19,15 @@ internal sealed class StateClientAdapter : ICliClient
         if (settings.Timeout is { } timeout)
         {
             options.RequestTimeout = timeout;
+            options.MembershipTimeout = timeout;
             options.ConnectTimeout = timeout < options.ConnectTimeout ? timeout : options.ConnectTimeout;
         }
 
         _client = new StateClient(options);
     }
 
-    public ValueTask<GetResult> GetAsync(string key, long revision, CancellationToken cancellationToken) =>
-        _client.GetAsync(key, new ReadOptions { Revision = revision }, cancellationToken);
+    public ValueTask<GetResult> GetAsync(string key, ReadOptions options, CancellationToken cancellationToken) =>
+        _client.GetAsync(key, options, cancellationToken);
 
     public ValueTask<PutResult> PutAsync(string key, byte[] value, PutOptions options, CancellationToken cancellationToken) =>
         _client.PutAsync(key, value, options, cancellationToken);
@@ -75,6 +76,14 @@ internal sealed class StateClientAdapter : ICliClient
 
     public ValueTask<CompactResult> CompactAsync(long revision, CancellationToken cancellationToken) =>
         _client.CompactAsync(revision, cancellationToken);
+
+    public ValueTask<ClusterInfo> GetClusterAsync(CancellationToken cancellationToken) => _client.GetClusterAsync(cancellationToken);
+
+    public ValueTask<ClusterInfo> AddMemberAsync(string raftAddress, CancellationToken cancellationToken) =>
+        _client.AddMemberAsync(raftAddress, cancellationToken);
+
+    public ValueTask<ClusterInfo> RemoveMemberAsync(string member, CancellationToken cancellationToken) =>
+        _client.RemoveMemberAsync(member, cancellationToken);
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 }

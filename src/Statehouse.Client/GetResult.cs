@@ -10,4 +10,7 @@ public sealed record GetResult(KeyValueEntry? Entry, long Revision)
     /// <summary>Whether the key exists.</summary>
     [MemberNotNullWhen(true, nameof(Entry))]
     public bool Found => Entry is not null;
+
+    /// <summary>The id of the node that served the read (empty when the server did not say).</summary>
+    public string ServedBy { get; init; } = string.Empty;
 }

@@ -34,6 +34,38 @@ internal static class ProtoConvert
 
     internal static long Revision(Wire.ResponseHeader? header) => header?.Revision ?? 0;
 
+    internal static string NodeId(Wire.ResponseHeader? header) => header?.NodeId ?? string.Empty;
+
+    /// <summary>
+    /// The wire form of a read's freshness. A session read without an explicit token carries
+    /// <paramref name="sessionRevision"/>, so that it observes every write this client has seen.
+    /// </summary>
+    internal static Wire.ReadOptions ReadOptions(ReadConsistency consistency, TimeSpan? maxStaleness, long minRevision, long sessionRevision)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(minRevision);
+        ArgumentOutOfRangeException.ThrowIfNegative(sessionRevision);
+        var read = new Wire.ReadOptions
+        {
+            Consistency = consistency switch
+            {
+                ReadConsistency.Linearizable => Wire.ReadConsistency.Linearizable,
+                ReadConsistency.Session => Wire.ReadConsistency.Session,
+                ReadConsistency.Bounded => Wire.ReadConsistency.Bounded,
+                ReadConsistency.Eventual => Wire.ReadConsistency.Eventual,
+                _ => throw new ArgumentOutOfRangeException(nameof(consistency), consistency, "Unknown read consistency."),
+            },
+            MinRevision = minRevision == 0 && consistency == ReadConsistency.Session ? sessionRevision : minRevision,
+        };
+        if (maxStaleness is { } staleness)
+        {
+            // Rounded up, and never 0: on the wire 0 means "the server's default bound", not "not stale at all".
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(staleness, TimeSpan.Zero, nameof(maxStaleness));
+            read.MaxStalenessMs = (long)Math.Min(Math.Ceiling(staleness.TotalMilliseconds), long.MaxValue);
+        }
+
+        return read;
+    }
+
     internal static Wire.Precondition? ToProto(Precondition precondition) => precondition.Kind switch
     {
         PreconditionKind.None => null,
@@ -91,6 +123,7 @@ internal static class ProtoConvert
         return request;
     }
 
+    /// <summary>A range request without read options: those are the client's to add (a transaction's range has none).</summary>
     internal static Wire.RangeRequest RangeRequest(string keyspace, KeyRange range, RangeOptions? options)
     {
         var request = new Wire.RangeRequest { Keyspace = options?.Keyspace ?? keyspace };
@@ -151,7 +184,10 @@ internal static class ProtoConvert
     }
 
     internal static GetResult ToResult(Wire.GetResponse response) =>
-        new(response.Found && response.Kv is not null ? ToEntry(response.Kv) : null, Revision(response.Header));
+        new(response.Found && response.Kv is not null ? ToEntry(response.Kv) : null, Revision(response.Header))
+        {
+            ServedBy = NodeId(response.Header),
+        };
 
     internal static PutResult ToResult(Wire.PutResponse response) =>
         new(Revision(response.Header), response.HadPrevious && response.Previous is not null ? ToEntry(response.Previous) : null, response.Lease);
@@ -165,7 +201,10 @@ internal static class ProtoConvert
             response.Count,
             response.More,
             string.IsNullOrEmpty(response.Continuation) ? null : response.Continuation,
-            Revision(response.Header));
+            Revision(response.Header))
+        {
+            ServedBy = NodeId(response.Header),
+        };
 
     internal static IncrementResult ToResult(Wire.IncrementResponse response) => new(response.Value, Revision(response.Header));
 
@@ -189,6 +228,29 @@ internal static class ProtoConvert
         return new TxnResult(response.Succeeded, results, Revision(response.Header));
     }
 
+    internal static ClusterInfo ToResult(Wire.ClusterMembersResponse response) => new()
+    {
+        Clustered = response.Clustered,
+        Self = NullIfEmpty(response.Header?.NodeId),
+        LeaderId = NullIfEmpty(response.LeaderId),
+        Term = response.Term,
+        Revision = Revision(response.Header),
+        Members = response.Members.Select(m => new ClusterMemberInfo
+        {
+            Id = m.Id,
+            RaftAddress = m.RaftAddress,
+            HttpAddress = m.HttpAddress,
+            GrpcAddress = m.GrpcAddress,
+            Role = string.IsNullOrEmpty(m.Role) ? "unknown" : m.Role,
+            Available = m.Available,
+            AppliedIndex = m.AppliedIndex,
+            CommitIndex = m.CommitIndex,
+            Lag = m.Lag,
+            Revision = m.Revision,
+            Term = m.Term,
+        }).ToArray(),
+    };
+
     internal static WatchEvent ToEvent(Wire.Event e) => new(
         e.Type switch
         {
@@ -201,6 +263,8 @@ internal static class ProtoConvert
         e.PrevKv is null ? null : ToEntry(e.PrevKv));
 
     internal static string Describe(ByteString key) => key.IsEmpty ? "''" : $"'{Encoding.UTF8.GetString(key.Span)}'";
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static byte[] NextKey(ReadOnlySpan<byte> key)
     {

@@ -20,4 +20,19 @@ public sealed record RangeOptions
 
     /// <summary>The continuation token of the previous page, or <see langword="null"/> for the first page.</summary>
     public string? Continuation { get; init; }
+
+    /// <summary>How fresh the read must be; <see langword="null"/> means <see cref="StateClientOptions.DefaultReadConsistency"/>.</summary>
+    public ReadConsistency? Consistency { get; init; }
+
+    /// <summary>
+    /// For <see cref="ReadConsistency.Bounded"/> reads: how far behind the leader the serving replica may be
+    /// (whole milliseconds, rounded up). <see langword="null"/> means the server's default bound.
+    /// </summary>
+    public TimeSpan? MaxStaleness { get; init; }
+
+    /// <summary>
+    /// The lowest revision the serving replica must have reached (a session token). 0 means automatic: a
+    /// <see cref="ReadConsistency.Session"/> read then sends <see cref="StateClient.SessionRevision"/>.
+    /// </summary>
+    public long MinRevision { get; init; }
 }

@@ -62,7 +62,9 @@ public sealed partial class StateClient
         options ??= new UpdateOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1, nameof(options.MaxAttempts));
 
-        var readOptions = new ReadOptions { Keyspace = options.Keyspace };
+        // Linearizable whatever the client's default: from a lagging replica every round would read a stale
+        // revision and lose its compare-and-set.
+        var readOptions = new ReadOptions { Keyspace = options.Keyspace, Consistency = ReadConsistency.Linearizable };
         StatehouseException? conflict = null;
         for (var attempt = 1; attempt <= options.MaxAttempts; attempt++)
         {

@@ -8,7 +8,7 @@ public sealed partial class StateClient
 {
     /// <summary>Reads one key.</summary>
     /// <param name="key">The key, UTF-8 encoded on the wire.</param>
-    /// <param name="options">Keyspace and revision; <see langword="null"/> for the latest value in the default keyspace.</param>
+    /// <param name="options">Keyspace, revision and consistency; <see langword="null"/> for the latest value in the default keyspace, read at <see cref="StateClientOptions.DefaultReadConsistency"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The entry (or none) and the revision the answer reflects.</returns>
     public ValueTask<GetResult> GetAsync(string key, ReadOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -16,7 +16,7 @@ public sealed partial class StateClient
 
     /// <summary>Reads one key.</summary>
     /// <param name="key">The key.</param>
-    /// <param name="options">Keyspace and revision; <see langword="null"/> for the latest value in the default keyspace.</param>
+    /// <param name="options">Keyspace, revision and consistency; <see langword="null"/> for the latest value in the default keyspace, read at <see cref="StateClientOptions.DefaultReadConsistency"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The entry (or none) and the revision the answer reflects.</returns>
     public ValueTask<GetResult> GetAsync(ReadOnlyMemory<byte> key, ReadOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -24,7 +24,7 @@ public sealed partial class StateClient
 
     /// <summary>Reads several keys at one revision.</summary>
     /// <param name="keys">The keys, UTF-8 encoded on the wire.</param>
-    /// <param name="options">Keyspace and revision.</param>
+    /// <param name="options">Keyspace, revision and consistency.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The keys that exist, in request order.</returns>
     public ValueTask<MultiGetResult> GetManyAsync(IEnumerable<string> keys, ReadOptions? options = null, CancellationToken cancellationToken = default)
@@ -35,7 +35,7 @@ public sealed partial class StateClient
 
     /// <summary>Reads several keys at one revision.</summary>
     /// <param name="keys">The keys.</param>
-    /// <param name="options">Keyspace and revision.</param>
+    /// <param name="options">Keyspace, revision and consistency.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The keys that exist, in request order.</returns>
     public ValueTask<MultiGetResult> GetManyAsync(IEnumerable<ReadOnlyMemory<byte>> keys, ReadOptions? options = null, CancellationToken cancellationToken = default)
@@ -46,12 +46,13 @@ public sealed partial class StateClient
 
     /// <summary>Reads one page of a range.</summary>
     /// <param name="range">A prefix or [start, end); a single key reads [key, key + 0x00).</param>
-    /// <param name="options">Keyspace, page size, keys-only, count-only, revision and the continuation of the previous page.</param>
+    /// <param name="options">Keyspace, page size, keys-only, count-only, revision, consistency and the continuation of the previous page.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The page, with a continuation token when more follow.</returns>
     public async ValueTask<RangePage> RangeAsync(KeyRange range, RangeOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = ProtoConvert.RangeRequest(_options.DefaultKeyspace, range, options);
+        request.Read = ReadOptionsFor(options?.Consistency, options?.MaxStaleness, options?.MinRevision ?? 0);
         var response = await CallAsync(
             "Range", request, static (invoker, r, o) => new Wire.KV.KVClient(invoker).RangeAsync(r, o), cancellationToken).ConfigureAwait(false);
         Observe(response.Header);
@@ -60,7 +61,7 @@ public sealed partial class StateClient
 
     /// <summary>Reads a whole range page by page, following continuation tokens; every page is at the revision of the first.</summary>
     /// <param name="range">A prefix or [start, end).</param>
-    /// <param name="options">Keyspace, page size, keys-only and revision; count-only is not allowed.</param>
+    /// <param name="options">Keyspace, page size, keys-only, revision and consistency; count-only is not allowed.</param>
     /// <param name="cancellationToken">Cancels the scan.</param>
     /// <returns>The entries in key order.</returns>
     public async IAsyncEnumerable<KeyValueEntry> ScanAsync(
@@ -181,9 +182,22 @@ public sealed partial class StateClient
     public ValueTask<IncrementResult> IncrementAsync(ReadOnlyMemory<byte> key, long delta = 1, string? keyspace = null, CancellationToken cancellationToken = default) =>
         IncrementCoreAsync(ProtoConvert.Bytes(key), delta, keyspace, cancellationToken);
 
+    /// <summary>
+    /// The read options of one request, built once before the retry loop: every attempt, on whichever endpoint is
+    /// current, asks for the same freshness and carries the same session token.
+    /// </summary>
+    private Wire.ReadOptions ReadOptionsFor(ReadConsistency? consistency, TimeSpan? maxStaleness, long minRevision) =>
+        ProtoConvert.ReadOptions(consistency ?? _options.DefaultReadConsistency, maxStaleness, minRevision, SessionRevision);
+
     private async ValueTask<GetResult> GetCoreAsync(ByteString key, ReadOptions? options, CancellationToken cancellationToken)
     {
-        var request = new Wire.GetRequest { Keyspace = Keyspace(options?.Keyspace), Key = key, Revision = options?.Revision ?? 0 };
+        var request = new Wire.GetRequest
+        {
+            Keyspace = Keyspace(options?.Keyspace),
+            Key = key,
+            Revision = options?.Revision ?? 0,
+            Read = ReadOptionsFor(options?.Consistency, options?.MaxStaleness, options?.MinRevision ?? 0),
+        };
         var response = await CallAsync(
             "Get", request, static (invoker, r, o) => new Wire.KV.KVClient(invoker).GetAsync(r, o), cancellationToken).ConfigureAwait(false);
         Observe(response.Header);
@@ -192,12 +206,20 @@ public sealed partial class StateClient
 
     private async ValueTask<MultiGetResult> GetManyCoreAsync(IEnumerable<ByteString> keys, ReadOptions? options, CancellationToken cancellationToken)
     {
-        var request = new Wire.MultiGetRequest { Keyspace = Keyspace(options?.Keyspace), Revision = options?.Revision ?? 0 };
+        var request = new Wire.MultiGetRequest
+        {
+            Keyspace = Keyspace(options?.Keyspace),
+            Revision = options?.Revision ?? 0,
+            Read = ReadOptionsFor(options?.Consistency, options?.MaxStaleness, options?.MinRevision ?? 0),
+        };
         request.Keys.AddRange(keys);
         var response = await CallAsync(
             "MultiGet", request, static (invoker, r, o) => new Wire.KV.KVClient(invoker).MultiGetAsync(r, o), cancellationToken).ConfigureAwait(false);
         Observe(response.Header);
-        return new MultiGetResult(ProtoConvert.ToEntries(response.Kvs), ProtoConvert.Revision(response.Header));
+        return new MultiGetResult(ProtoConvert.ToEntries(response.Kvs), ProtoConvert.Revision(response.Header))
+        {
+            ServedBy = ProtoConvert.NodeId(response.Header),
+        };
     }
 
     private async ValueTask<PutResult> PutCoreAsync(ByteString key, ByteString value, PutOptions? options, CancellationToken cancellationToken)

@@ -22,6 +22,12 @@ namespace Statehouse.Client;
 /// otherwise. Each mutating call draws its request id once, before the first attempt, so every retry carries the same id
 /// and the server applies the mutation at most once.
 /// </para>
+/// <para>
+/// Any node serves any request: writes sent to a follower are forwarded to the leader, and reads are served by the
+/// current endpoint at the requested <see cref="ReadConsistency"/>. The client remembers the highest revision it has
+/// seen (<see cref="SessionRevision"/>) and sends it with <see cref="ReadConsistency.Session"/> reads, so a session read
+/// after a failover to another node still observes this client's writes.
+/// </para>
 /// </remarks>
 public sealed partial class StateClient : IAsyncDisposable, IDisposable
 {
@@ -31,7 +37,7 @@ public sealed partial class StateClient : IAsyncDisposable, IDisposable
     private readonly RequestIdGenerator _requestIds;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private long _lastSeenRevision;
+    private long _sessionRevision;
     private int _disposed;
 
     /// <summary>Creates a client. No connection is made until the first call.</summary>
@@ -73,10 +79,12 @@ public sealed partial class StateClient : IAsyncDisposable, IDisposable
     public string DefaultKeyspace => _options.DefaultKeyspace;
 
     /// <summary>
-    /// The highest store revision seen in any response: the session token. A later read served at or after this
-    /// revision observes every write this client has seen.
+    /// The session token: the highest store revision seen in any response (reads and writes alike), or passed to
+    /// <see cref="ObserveRevision"/>. A read served at or after this revision observes every write this client has seen;
+    /// <see cref="ReadConsistency.Session"/> reads ask for that.
     /// </summary>
-    public long LastSeenRevision => Volatile.Read(ref _lastSeenRevision);
+    /// <remarks>Thread-safe and monotonic: it never goes down.</remarks>
+    public long SessionRevision => Volatile.Read(ref _sessionRevision);
 
     /// <summary>The endpoints the client knows, configured and learned from leader hints.</summary>
     public IReadOnlyList<Uri> Endpoints => _endpoints.Addresses;
@@ -108,25 +116,35 @@ public sealed partial class StateClient : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Records a response's revision as the session token if it is the highest seen.</summary>
-    internal void Observe(Wire.ResponseHeader? header)
+    /// <summary>
+    /// Raises <see cref="SessionRevision"/> to <paramref name="revision"/> if it is higher: carries a session token
+    /// from another client or process (e.g. one that made a write this client must then read).
+    /// </summary>
+    /// <param name="revision">A revision from a response (<c>ResponseHeader.revision</c>, the HTTP <c>Statehouse-Revision</c> header, a result's <c>Revision</c>).</param>
+    public void ObserveRevision(long revision)
     {
-        if (header is null)
-        {
-            return;
-        }
+        ArgumentOutOfRangeException.ThrowIfNegative(revision);
+        var seen = Volatile.Read(ref _sessionRevision);
 
-        var revision = header.Revision;
-        var seen = Volatile.Read(ref _lastSeenRevision);
+        // Terminates: a failed exchange means another thread raised the token, so `seen` strictly grows toward `revision`.
         while (revision > seen)
         {
-            var previous = Interlocked.CompareExchange(ref _lastSeenRevision, revision, seen);
+            var previous = Interlocked.CompareExchange(ref _sessionRevision, revision, seen);
             if (previous == seen)
             {
                 return;
             }
 
             seen = previous;
+        }
+    }
+
+    /// <summary>Records a response's revision as the session token if it is the highest seen.</summary>
+    internal void Observe(Wire.ResponseHeader? header)
+    {
+        if (header is { Revision: > 0 } h)
+        {
+            ObserveRevision(h.Revision);
         }
     }
 

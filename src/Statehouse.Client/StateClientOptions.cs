@@ -23,6 +23,19 @@ public sealed class StateClientOptions
     /// <summary>The deadline of one attempt of <see cref="StateClient.SnapshotAsync"/>, which may write a large file. Default 5 min.</summary>
     public TimeSpan SnapshotTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The deadline of one attempt of <see cref="StateClient.AddMemberAsync"/> and <see cref="StateClient.RemoveMemberAsync"/>,
+    /// which return once the new configuration is committed (a new member first catches up). Default 90 s, longer than
+    /// the server's own bound on catching up (60 s), so that the server's answer arrives rather than a client timeout.
+    /// </summary>
+    public TimeSpan MembershipTimeout { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// The consistency of reads whose <see cref="ReadOptions.Consistency"/> (or <see cref="RangeOptions.Consistency"/>)
+    /// is <see langword="null"/>. Default <see cref="ReadConsistency.Linearizable"/>.
+    /// </summary>
+    public ReadConsistency DefaultReadConsistency { get; set; } = ReadConsistency.Linearizable;
+
     /// <summary>How many times a call is retried after a transient failure (so at most <c>MaxRetries + 1</c> attempts). Default 5; 0 disables retries.</summary>
     public int MaxRetries { get; set; } = 5;
 
@@ -77,6 +90,12 @@ public sealed class StateClientOptions
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SnapshotTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MembershipTimeout, TimeSpan.Zero);
+        if (!Enum.IsDefined(DefaultReadConsistency))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DefaultReadConsistency), DefaultReadConsistency, "Not a read consistency.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries);
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryBaseDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryMaxDelay, RetryBaseDelay);

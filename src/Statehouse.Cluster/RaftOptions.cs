@@ -20,8 +20,11 @@ public sealed record RaftOptions
     /// <summary>Upper bound of the randomized election timeout.</summary>
     public int ElectionTimeoutMaxMs { get; init; } = 1000;
 
-    /// <summary>Raft request timeout; it must cover sending a snapshot (InstallSnapshot is not idempotent in DotNext 6.12).</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Raft request timeout. Below the lower election timeout (a hung member must not stall elections: DotNext 6.12
+    /// counts votes only after every member answered or failed), yet long enough to send a snapshot.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMilliseconds(400);
 
     /// <summary>What this node tells its peers about itself (node id, HTTP and gRPC addresses).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();

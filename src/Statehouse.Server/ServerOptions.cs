@@ -71,8 +71,13 @@ public sealed record ServerOptions
     /// <summary>Upper bound of the randomized election timeout, ms.</summary>
     public int ElectionTimeoutMaxMs { get; init; } = 1000;
 
-    /// <summary>Raft request timeout (AppendEntries, InstallSnapshot), ms. Must be long enough to send a snapshot chunk.</summary>
-    public int RaftRequestTimeoutMs { get; init; } = 2000;
+    /// <summary>
+    /// Raft request timeout (votes, AppendEntries, InstallSnapshot), ms. It must be below
+    /// <see cref="ElectionTimeoutMinMs"/>: DotNext 6.12's candidate waits for every member's vote answer, so a member that
+    /// hangs (paused, partitioned) fails every election unless its vote request times out first
+    /// (docs/internals/raft-integration.md). It must also cover sending a snapshot: raise both for large states.
+    /// </summary>
+    public int RaftRequestTimeoutMs { get; init; } = 400;
 
     /// <summary>Bounded-staleness reads without an explicit bound accept a replica at most this far behind, ms.</summary>
     public int DefaultMaxStalenessMs { get; init; } = 1000;

@@ -166,6 +166,11 @@ public static class StatehouseServer
             throw new StatehouseException(ErrorCode.InvalidArgument, $"The election timeout range must satisfy 50 <= min < max; got {options.ElectionTimeoutMinMs}..{options.ElectionTimeoutMaxMs} ms.");
         }
 
+        if (options.RaftRequestTimeoutMs <= 0 || options.RaftRequestTimeoutMs >= options.ElectionTimeoutMinMs)
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"--raft-request-timeout-ms ({options.RaftRequestTimeoutMs}) must be above 0 and below --election-timeout-min-ms ({options.ElectionTimeoutMinMs}): a vote request to a hung member must fail before the election does.");
+        }
+
         var self = ParseEndpoint(options.RaftEndpoint, "--raft");
         var members = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
         foreach (var entry in options.InitialCluster)

@@ -146,7 +146,9 @@ public sealed class KvCommandTests
 
         Assert.Equal(0, await cli.RunAsync("get", "k", "--revision", "4"));
 
-        Assert.Equal(["k", 4L], cli.Client.Single("Get").Args);
+        var (_, args) = cli.Client.Single("Get");
+        Assert.Equal("k", args[0]);
+        Assert.Equal(new ReadOptions { Revision = 4 }, args[1]);
         Assert.Equal("value", cli.Stdout);
     }
 

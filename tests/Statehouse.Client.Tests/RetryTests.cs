@@ -189,17 +189,17 @@ public sealed class RetryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Calls_UpdateLastSeenRevision_ToTheHighestHeaderRevision()
+    public async Task Calls_UpdateSessionRevision_ToTheHighestHeaderRevision()
     {
         await using var client = _server.CreateClient();
         _server.Kv.Write("default", "x", "1");
         _server.Kv.Write("default", "x", "2");
 
         await client.GetAsync("x");
-        Assert.Equal(2, client.LastSeenRevision);
+        Assert.Equal(2, client.SessionRevision);
 
         await client.PutAsync("y", "3");
-        Assert.Equal(3, client.LastSeenRevision);
+        Assert.Equal(3, client.SessionRevision);
     }
 
     [Fact]

@@ -99,12 +99,29 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the process and waits until /healthz answers.</summary>
     public async Task StartAsync(TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(RunAsUid is null ? "dotnet" : "setpriv")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (RunAsUid is { } uid && !OperatingSystem.IsWindows())
+        {
+            // Its own uid, so iptables can cut this process's traffic (owner match) to make partitions on loopback.
+            var home = Path.Combine(Path.GetTempPath(), $"statehouse-home-{uid}");
+            Directory.CreateDirectory(home);
+            Directory.CreateDirectory(DataDirectory);
+            File.SetUnixFileMode(home, (UnixFileMode)0x1FF);
+            File.SetUnixFileMode(DataDirectory, (UnixFileMode)0x1FF);
+            info.Environment["HOME"] = home;
+            info.Environment["DOTNET_CLI_HOME"] = home;
+            info.Environment["DOTNET_NOLOGO"] = "1";
+            foreach (var arg in new[] { "--reuid", uid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--regid", uid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--clear-groups", "dotnet" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         info.ArgumentList.Add(CliDll);
         foreach (var arg in new[] { "serve", "--data", DataDirectory, "--http", $"127.0.0.1:{HttpPort}", "--grpc", $"127.0.0.1:{GrpcPort}" }.Concat(_extraArgs))
         {
@@ -162,6 +179,18 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 _output.AppendLine(line);
             }
+        }
+    }
+
+    /// <summary>Runs the server under this uid (via setpriv) when set; needs root.</summary>
+    public int? RunAsUid { get; init; }
+
+    /// <summary>Sends a signal (STOP, CONT) to the server process.</summary>
+    public void Signal(string name)
+    {
+        if (_process is { HasExited: false } p)
+        {
+            Process.Start("kill", ["-" + name, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(5_000);
         }
     }
 

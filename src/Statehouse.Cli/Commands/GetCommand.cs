@@ -11,16 +11,26 @@ internal static class GetCommand
     {
         var key = new Argument<string>("KEY") { Description = "The key (UTF-8 text)." }.NotEmpty();
         var revision = new Option<long?>("--revision") { Description = "Read the value as of this revision.", HelpName = "N" }.AtLeast(1);
-        var meta = new Option<bool>("--meta") { Description = "After the value, print a table of its revisions, version and lease." };
+        var meta = new Option<bool>("--meta") { Description = "After the value, print a table of its revisions, version, lease and the node that served it." };
+        var consistency = new ReadConsistencyOptions();
         var command = new Command("get", "Print a key's value exactly as stored (no newline added); exit code 3 when the key does not exist.")
         {
             key, revision, meta,
         };
+        consistency.AddTo(command);
 
         ClientCommand.Configure(command, context, globals, async run =>
         {
             var name = run.Get(key)!;
-            var result = await run.Client.GetAsync(name, run.Get(revision) ?? 0, run.CancellationToken).ConfigureAwait(false);
+            var (level, maxStaleness, minRevision) = consistency.Read(run);
+            var options = new ReadOptions
+            {
+                Revision = run.Get(revision) ?? 0,
+                Consistency = level,
+                MaxStaleness = maxStaleness,
+                MinRevision = minRevision,
+            };
+            var result = await run.Client.GetAsync(name, options, run.CancellationToken).ConfigureAwait(false);
             if (!result.Found)
             {
                 var at = run.Get(revision) is { } r ? string.Create(CultureInfo.InvariantCulture, $" at revision {r}") : string.Empty;
@@ -38,7 +48,7 @@ internal static class GetCommand
         var entry = result.Entry ?? throw new ArgumentException("The result holds no entry.", nameof(result));
         if (output.IsJson)
         {
-            output.Json(new GetJson(result.Revision, CliJson.Kv(entry)));
+            output.Json(new GetJson(result.Revision, CliJson.Kv(entry), CliJson.OrNull(result.ServedBy)));
             return;
         }
 
@@ -52,7 +62,8 @@ internal static class GetCommand
                 ("mod revision", Number(entry.ModRevision)),
                 ("version", Number(entry.Version)),
                 ("lease", entry.Lease == 0 ? "-" : Number(entry.Lease)),
-                ("read at revision", Number(result.Revision))));
+                ("read at revision", Number(result.Revision)),
+                ("served by", result.ServedBy.Length == 0 ? "-" : result.ServedBy)));
         }
     }
 

@@ -20,10 +20,12 @@ internal static class ListCommand
         var keysOnly = new Option<bool>("--keys-only") { Description = "Keys and metadata, no values." };
         var count = new Option<bool>("--count") { Description = "Only print how many keys match." };
         var all = new Option<bool>("--all") { Description = "Follow continuation tokens until every matching key is read." };
+        var consistency = new ReadConsistencyOptions();
         var command = new Command("list", "List keys with a value preview, mod revision, version and lease.")
         {
             prefix, from, to, limit, keysOnly, count, all,
         };
+        consistency.AddTo(command);
         command.Validators.Add(result =>
         {
             Validation.AtMostOne(result, prefix, from);
@@ -39,7 +41,16 @@ internal static class ListCommand
         ClientCommand.Configure(command, context, globals, async run =>
         {
             var range = ToRange(run.Get(prefix), run.Get(from), run.Get(to));
-            var options = new RangeOptions { Limit = run.Get(limit) ?? 0, KeysOnly = run.Get(keysOnly), CountOnly = run.Get(count) };
+            var (level, maxStaleness, minRevision) = consistency.Read(run);
+            var options = new RangeOptions
+            {
+                Limit = run.Get(limit) ?? 0,
+                KeysOnly = run.Get(keysOnly),
+                CountOnly = run.Get(count),
+                Consistency = level,
+                MaxStaleness = maxStaleness,
+                MinRevision = minRevision,
+            };
             if (options.CountOnly)
             {
                 var counted = await run.Client.RangeAsync(range, options, run.CancellationToken).ConfigureAwait(false);
@@ -106,14 +117,14 @@ internal static class ListCommand
         }
 
         // Every page is at the first page's revision, so the entries read are exactly the keys that match.
-        return new RangePage(entries, entries.Count, More: false, Continuation: null, first.Revision);
+        return new RangePage(entries, entries.Count, More: false, Continuation: null, first.Revision) { ServedBy = first.ServedBy };
     }
 
     internal static void PrintCount(CliOutput output, RangePage page)
     {
         if (output.IsJson)
         {
-            output.Json(new ListJson(page.Revision, page.Count, More: false, Continuation: null, Items: null));
+            output.Json(new ListJson(page.Revision, page.Count, More: false, Continuation: null, Items: null, CliJson.OrNull(page.ServedBy)));
             return;
         }
 
@@ -124,7 +135,7 @@ internal static class ListCommand
     {
         if (output.IsJson)
         {
-            output.Json(new ListJson(page.Revision, page.Count, page.More, page.Continuation, page.Entries.Select(e => CliJson.Kv(e, !keysOnly)).ToArray()));
+            output.Json(new ListJson(page.Revision, page.Count, page.More, page.Continuation, page.Entries.Select(e => CliJson.Kv(e, !keysOnly)).ToArray(), CliJson.OrNull(page.ServedBy)));
             return;
         }
 
@@ -145,7 +156,8 @@ internal static class ListCommand
                 : [key, Utf8Text.Preview(Utf8Text.Display(entry.Value.Span), ValuePreviewChars), .. metadata]);
         }
 
-        table.Caption(new TableTitle(string.Create(CultureInfo.InvariantCulture, $"{page.Entries.Count} keys{(page.More ? " (more follow)" : "")} at revision {page.Revision}")));
+        var servedBy = page.ServedBy.Length == 0 ? string.Empty : $", served by {Markup.Escape(page.ServedBy)}";
+        table.Caption(new TableTitle(string.Create(CultureInfo.InvariantCulture, $"{page.Entries.Count} keys{(page.More ? " (more follow)" : "")} at revision {page.Revision}{servedBy}")));
         output.Render(table);
     }
 }

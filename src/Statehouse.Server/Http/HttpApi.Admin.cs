@@ -20,8 +20,19 @@ internal static partial class HttpApi
         {
             var s = MaintenanceService.BuildStatus(gateway);
             Stamp(context, gateway, s.Revision);
+            var node = gateway.Node;
+            var view = node.View;
             return Results.Json(
-                new StatusJson(s.Header.NodeId, s.Version, s.Revision, s.CompactRevision, (long)s.AppliedIndex, (long)s.CommitIndex, s.Keys, s.Bytes, s.Leases, s.UptimeMs, s.Leader, s.Term, (long)s.SnapshotIndex, s.WalBytes, WatchStream.Active),
+                new StatusJson(s.Header.NodeId, s.Version, s.Revision, s.CompactRevision, (long)s.AppliedIndex, (long)s.CommitIndex, s.Keys, s.Bytes, s.Leases, s.UptimeMs, s.Leader, s.Term, (long)s.SnapshotIndex, s.WalBytes, WatchStream.Active)
+                {
+                    StateHash = context.Request.Query["hash"] == "true"
+                        ? $"{view.AppliedIndex}:{Core.Store.StateMachine.StateHash(view):x16}"
+                        : null,
+                    IsLeader = node.IsLeader,
+                    Elections = node.Elections,
+                    SnapshotInstalls = node.SnapshotInstalls,
+                    Recoveries = node.Recoveries,
+                },
                 HttpJson.Options);
         });
 

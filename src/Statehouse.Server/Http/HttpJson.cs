@@ -222,7 +222,21 @@ internal sealed record StatusJson(
     long Term,
     long SnapshotIndex,
     long WalBytes,
-    int Watchers);
+    int Watchers)
+{
+    /// <summary>With <c>?hash=true</c>: the logical state hash replicas compare (O(keys) to compute).</summary>
+    public string? StateHash { get; init; }
+
+    /// <summary>Whether this node leads (a single node always does).</summary>
+    public bool IsLeader { get; init; }
+
+    /// <summary>Leader changes this node has seen, snapshots installed from a leader, watchdog recoveries.</summary>
+    public long Elections { get; init; }
+
+    public long SnapshotInstalls { get; init; }
+
+    public long Recoveries { get; init; }
+}
 
 internal sealed record WatchEventJson(string Type, KvJson Kv, KvJson? PrevKv);
 

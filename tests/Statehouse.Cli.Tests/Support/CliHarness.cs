@@ -41,6 +41,9 @@ internal sealed class CliHarness
         };
     }
 
+    /// <summary>The context the commands run in.</summary>
+    public CliContext Context => _context;
+
     /// <summary>What the command reads from stdin.</summary>
     public byte[] Stdin { get; set; } = [];
 

@@ -17,7 +17,7 @@ internal sealed class FakeClient : ICliClient
 
     public bool Disposed { get; private set; }
 
-    public Func<string, long, GetResult> Get { get; set; } = (key, _) => new GetResult(Entry(key, "value", 5), 9);
+    public Func<string, ReadOptions, GetResult> Get { get; set; } = (key, _) => new GetResult(Entry(key, "value", 5), 9);
 
     public Func<string, byte[], PutOptions, PutResult> Put { get; set; } = (_, _, _) => new PutResult(10, null, 0);
 
@@ -39,6 +39,8 @@ internal sealed class FakeClient : ICliClient
     public Func<long, bool, LeaseTimeToLiveResult> TimeToLive { get; set; } =
         (id, keys) => new LeaseTimeToLiveResult(id, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(10), keys ? ["default/a", "default/b"] : [], 16);
 
+    public ClusterInfo Cluster { get; set; } = ThreeNodes();
+
     /// <summary>When set, every call throws it (before answering).</summary>
     public Exception? Failure { get; set; }
 
@@ -50,8 +52,8 @@ internal sealed class FakeClient : ICliClient
 
     public (string Name, object?[] Args) Single(string name) => Assert.Single(Calls, c => c.Name == name);
 
-    public ValueTask<GetResult> GetAsync(string key, long revision, CancellationToken cancellationToken) =>
-        Answer("Get", () => Get(key, revision), cancellationToken, key, revision);
+    public ValueTask<GetResult> GetAsync(string key, ReadOptions options, CancellationToken cancellationToken) =>
+        Answer("Get", () => Get(key, options), cancellationToken, key, options);
 
     public ValueTask<PutResult> PutAsync(string key, byte[] value, PutOptions options, CancellationToken cancellationToken) =>
         Answer("Put", () => Put(key, value, options), cancellationToken, key, value, options);
@@ -141,6 +143,38 @@ internal sealed class FakeClient : ICliClient
 
     public ValueTask<CompactResult> CompactAsync(long revision, CancellationToken cancellationToken) =>
         Answer("Compact", () => new CompactResult(revision == 0 ? 42 : revision, 42), cancellationToken, revision);
+
+    public ValueTask<ClusterInfo> GetClusterAsync(CancellationToken cancellationToken) => Answer("GetCluster", () => Cluster, cancellationToken);
+
+    public ValueTask<ClusterInfo> AddMemberAsync(string raftAddress, CancellationToken cancellationToken) =>
+        Answer("AddMember", () => Cluster, cancellationToken, raftAddress);
+
+    public ValueTask<ClusterInfo> RemoveMemberAsync(string member, CancellationToken cancellationToken) =>
+        Answer("RemoveMember", () => Cluster, cancellationToken, member);
+
+    /// <summary>A three-node cluster led by n1, seen from n2, with n3 down.</summary>
+    public static ClusterInfo ThreeNodes() => new()
+    {
+        Clustered = true,
+        Self = "n2",
+        LeaderId = "n1",
+        Term = 3,
+        Revision = 118,
+        Members =
+        [
+            new ClusterMemberInfo
+            {
+                Id = "n1", RaftAddress = "127.0.0.1:7072", HttpAddress = "127.0.0.1:7070", GrpcAddress = "127.0.0.1:7071",
+                Role = "leader", Available = true, AppliedIndex = 120, CommitIndex = 120, Lag = 0, Revision = 118, Term = 3,
+            },
+            new ClusterMemberInfo
+            {
+                Id = "n2", RaftAddress = "127.0.0.1:7082", HttpAddress = "127.0.0.1:7080", GrpcAddress = "127.0.0.1:7081",
+                Role = "follower", Available = true, AppliedIndex = 115, CommitIndex = 120, Lag = 5, Revision = 113, Term = 3,
+            },
+            new ClusterMemberInfo { Id = "n3", RaftAddress = "127.0.0.1:7092", Role = "unknown", Available = false, Lag = -1 },
+        ],
+    };
 
     public ValueTask DisposeAsync()
     {

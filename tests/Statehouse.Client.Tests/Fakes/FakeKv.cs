@@ -26,6 +26,12 @@ internal sealed class FakeKv : KV.KVBase
     /// <summary>Every transaction request that reached the service.</summary>
     public ConcurrentQueue<TxnRequest> Txns { get; } = new();
 
+    /// <summary>The read options of every Get, MultiGet and Range that reached the service, with the method name.</summary>
+    public ConcurrentQueue<(string Method, Statehouse.V1.ReadOptions? Read)> Reads { get; } = new();
+
+    /// <summary>The node id this server puts in every response header.</summary>
+    public string NodeId { get; set; } = "fake";
+
     /// <summary>Runs before a put is evaluated (after fault injection); used to simulate a concurrent writer.</summary>
     public Action<PutRequest>? BeforePut { get; set; }
 
@@ -83,6 +89,7 @@ internal sealed class FakeKv : KV.KVBase
 
     public override Task<GetResponse> Get(GetRequest request, ServerCallContext context)
     {
+        Reads.Enqueue(("Get", request.Read));
         Enter("Get", string.Empty);
         lock (_gate)
         {
@@ -93,6 +100,7 @@ internal sealed class FakeKv : KV.KVBase
 
     public override Task<MultiGetResponse> MultiGet(MultiGetRequest request, ServerCallContext context)
     {
+        Reads.Enqueue(("MultiGet", request.Read));
         Enter("MultiGet", string.Empty);
         lock (_gate)
         {
@@ -111,6 +119,7 @@ internal sealed class FakeKv : KV.KVBase
 
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
     {
+        Reads.Enqueue(("Range", request.Read));
         Enter("Range", string.Empty);
         lock (_gate)
         {
@@ -354,5 +363,5 @@ internal sealed class FakeKv : KV.KVBase
         return written;
     }
 
-    private ResponseHeader Header() => new() { Revision = _revision, NodeId = "fake" };
+    private ResponseHeader Header() => new() { Revision = _revision, NodeId = NodeId };
 }

@@ -14,13 +14,14 @@ internal sealed class FakeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private FakeServer(WebApplication app, Uri address, FakeKv kv, FakeWatch watch, FakeLease lease)
+    private FakeServer(WebApplication app, Uri address, FakeKv kv, FakeWatch watch, FakeLease lease, FakeCluster cluster)
     {
         _app = app;
         Address = address;
         Kv = kv;
         Watch = watch;
         Lease = lease;
+        Cluster = cluster;
     }
 
     public Uri Address { get; }
@@ -31,11 +32,14 @@ internal sealed class FakeServer : IAsyncDisposable
 
     public FakeLease Lease { get; }
 
+    public FakeCluster Cluster { get; }
+
     public static async Task<FakeServer> StartAsync()
     {
         var kv = new FakeKv();
         var watch = new FakeWatch();
         var lease = new FakeLease();
+        var cluster = new FakeCluster();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
@@ -43,13 +47,15 @@ internal sealed class FakeServer : IAsyncDisposable
         builder.Services.AddSingleton(kv);
         builder.Services.AddSingleton(watch);
         builder.Services.AddSingleton(lease);
+        builder.Services.AddSingleton(cluster);
         var app = builder.Build();
         app.MapGrpcService<FakeKv>();
         app.MapGrpcService<FakeWatch>();
         app.MapGrpcService<FakeLease>();
+        app.MapGrpcService<FakeCluster>();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new FakeServer(app, new Uri(address), kv, watch, lease);
+        return new FakeServer(app, new Uri(address), kv, watch, lease, cluster);
     }
 
     /// <summary>Options for a fast, deterministic client: tiny backoff, short timeouts.</summary>

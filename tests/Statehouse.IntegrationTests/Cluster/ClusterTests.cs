@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Statehouse.IntegrationTests.Cluster;
+
+/// <summary>Three real node processes on loopback: routing, read consistency, leader crashes, pauses and partitions.</summary>
+[Collection("cluster")]
+public sealed class ClusterTests
+{
+    private static readonly TimeSpan RunFor = TimeSpan.FromSeconds(
+        double.Parse(Environment.GetEnvironmentVariable("STATEHOUSE_CLUSTER_SECONDS") ?? "4", CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task AnyNodeServesWrites_ReadsPerConsistency_AndReportsTheLeader()
+    {
+        await using var cluster = new ClusterProcesses(3);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var follower = (leader + 1) % 3;
+
+        using var put = await cluster.Http.PutAsync(cluster.Url(follower, "/v1/kv/default/cart:1"), new StringContent("apples"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var token = put.Headers.GetValues("Statehouse-Session").Single();
+
+        foreach (var node in Enumerable.Range(0, 3))
+        {
+            foreach (var consistency in new[] { "linearizable", "session", "bounded", "eventual" })
+            {
+                var request = new HttpRequestMessage(HttpMethod.Get, cluster.Url(node, $"/v1/kv/default/cart:1?consistency={consistency}"));
+                request.Headers.Add("Statehouse-Session", token);
+                using var get = await cluster.Http.SendAsync(request);
+                if (consistency is "eventual" && get.StatusCode == HttpStatusCode.NotFound)
+                {
+                    continue; // may lag, by definition
+                }
+
+                Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+                Assert.Equal("apples", await get.Content.ReadAsStringAsync());
+                Assert.Equal($"n{node + 1}", get.Headers.GetValues("X-Statehouse-Node").Single());
+                Assert.Equal($"n{leader + 1}", get.Headers.GetValues("X-Statehouse-Leader").Single());
+            }
+        }
+
+        using var bad = await cluster.Http.GetAsync(cluster.Url(follower, "/v1/kv/default/cart:1?consistency=sometimes"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        var members = await cluster.Http.GetFromJsonAsync<JsonElement>(cluster.Url(follower, "/v1/cluster"));
+        Assert.Equal($"n{leader + 1}", members.GetProperty("leader").GetString());
+        Assert.Equal(3, members.GetProperty("members").GetArrayLength());
+        Assert.All(members.GetProperty("members").EnumerateArray(), m => Assert.True(m.GetProperty("available").GetBoolean()));
+        await cluster.WaitConvergedAsync();
+    }
+
+    [Fact]
+    public async Task LeaderKilled_WritesResume_NoAcknowledgedWriteLost_HistoryChecks_AndReplicasConverge()
+    {
+        await using var cluster = new ClusterProcesses(3);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var history = new RegisterHistory();
+        var acked = new ConcurrentDictionary<string, string>();
+        using var stop = new CancellationTokenSource();
+        var down = new ConcurrentDictionary<int, bool>();
+        var workers = Enumerable.Range(0, 6).Select(w => Task.Run(() => Workload(cluster, w, history, acked, down, stop.Token))).ToList();
+
+        await Task.Delay(RunFor);
+        down[leader] = true;
+        cluster.Nodes[leader].Kill();
+        var newLeader = await cluster.WaitForLeaderAsync(Enumerable.Range(0, 3).Where(i => i != leader));
+        Assert.NotEqual(leader, newLeader);
+        var ackedBefore = acked.Count;
+        await Task.Delay(RunFor);
+        Assert.True(acked.Count > ackedBefore, "writes resumed after the leader was killed");
+
+        await cluster.Nodes[leader].StartAsync();
+        down.TryRemove(leader, out _);
+        await Task.Delay(RunFor / 2);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+
+        await cluster.WaitConvergedAsync();
+        await AssertAllPresentAsync(cluster, acked);
+        Assert.Empty(history.Check());
+        Assert.True(history.Count > 100, $"history has {history.Count} operations");
+    }
+
+    [Fact]
+    public async Task LeaderPaused_ANewLeaderServes_TheOldOneRejoinsAsFollower()
+    {
+        await using var cluster = new ClusterProcesses(3);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        using (var first = await cluster.Http.PutAsync(cluster.Url(leader, "/v1/kv/default/before"), new StringContent("1")))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        cluster.Nodes[leader].Signal("STOP");
+        try
+        {
+            var others = Enumerable.Range(0, 3).Where(i => i != leader).ToList();
+            var next = await cluster.WaitForLeaderAsync(others);
+            using var put = await cluster.Http.PutAsync(cluster.Url(others.First(i => i != next), "/v1/kv/default/during"), new StringContent("2"));
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+        finally
+        {
+            cluster.Nodes[leader].Signal("CONT");
+        }
+
+        await cluster.WaitConvergedAsync();
+        var status = await cluster.StatusAsync(leader);
+        Assert.False(status.GetProperty("isLeader").GetBoolean());
+        using var read = await cluster.Http.GetAsync(cluster.Url(leader, "/v1/kv/default/during"));
+        Assert.Equal("2", await read.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task MinorityPartition_NeitherCommitsNorServesLinearizableReads_AndHealsToOneState()
+    {
+        Assert.True(ClusterProcesses.CanPartition, "the partition test needs root, iptables and setpriv (scripts/test.sh installs iptables)");
+        await using var cluster = new ClusterProcesses(3, partitionable: true);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var majority = Enumerable.Range(0, 3).Where(i => i != leader).ToList();
+        var history = new RegisterHistory();
+        var acked = new ConcurrentDictionary<string, string>();
+        using var stop = new CancellationTokenSource();
+        var down = new ConcurrentDictionary<int, bool>();
+        var workers = Enumerable.Range(0, 6).Select(w => Task.Run(() => Workload(cluster, w, history, acked, down, stop.Token))).ToList();
+        await Task.Delay(RunFor / 2);
+
+        // Cut the leader off: it is the minority.
+        cluster.Partition([leader], majority);
+        var next = await cluster.WaitForLeaderAsync(majority);
+
+        // The old leader can neither commit a write nor answer a linearizable read.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        using (var write = await http.PutAsync(cluster.Url(leader, "/v1/kv/default/minority"), new StringContent("lost")))
+        {
+            Assert.False(write.IsSuccessStatusCode, "the minority acknowledged a write");
+        }
+
+        using (var read = await http.GetAsync(cluster.Url(leader, "/v1/kv/default/minority")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
+        }
+
+        // The majority goes on.
+        using (var put = await http.PutAsync(cluster.Url(next, "/v1/kv/default/majority"), new StringContent("kept")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        await Task.Delay(RunFor / 2);
+        cluster.Heal();
+        await Task.Delay(RunFor / 2);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+
+        await cluster.WaitConvergedAsync();
+        await AssertAllPresentAsync(cluster, acked);
+        Assert.Empty(history.Check());
+        using var gone = await http.GetAsync(cluster.Url(next, "/v1/kv/default/minority"));
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    /// <summary>A client: puts (unique values, idempotency key, retried on other nodes) and linearizable gets on a few keys.</summary>
+    private static async Task Workload(ClusterProcesses cluster, int worker, RegisterHistory history, ConcurrentDictionary<string, string> acked,
+        ConcurrentDictionary<int, bool> down, CancellationToken stop)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        var random = new Random(worker);
+        var sequence = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var node = random.Next(cluster.Nodes.Count);
+            if (down.ContainsKey(node))
+            {
+                continue;
+            }
+
+            var key = $"reg{random.Next(4)}";
+            var start = RegisterHistory.Now;
+            try
+            {
+                if (random.Next(2) == 0)
+                {
+                    var value = $"w{worker}-{sequence++}";
+                    using var request = new HttpRequestMessage(HttpMethod.Put, cluster.Url(node, $"/v1/kv/default/{key}")) { Content = new StringContent(value) };
+                    request.Headers.Add("Idempotency-Key", $"it-{worker}-{value}");
+                    using var response = await http.SendAsync(request, CancellationToken.None);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+                        history.Add(new RegisterOp(key, true, value, body.GetProperty("revision").GetInt64(), start, RegisterHistory.Now));
+                        acked[$"{key}@{body.GetProperty("revision").GetInt64()}"] = value;
+                    }
+                }
+                else
+                {
+                    using var response = await http.GetAsync(cluster.Url(node, $"/v1/kv/default/{key}"), CancellationToken.None);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        var mod = long.Parse(response.Headers.GetValues("X-Statehouse-Mod-Revision").Single(), CultureInfo.InvariantCulture);
+                        history.Add(new RegisterOp(key, false, await response.Content.ReadAsStringAsync(), mod, start, RegisterHistory.Now));
+                    }
+                    else if (response.StatusCode == HttpStatusCode.NotFound)
+                    {
+                        history.Add(new RegisterOp(key, false, null, 0, start, RegisterHistory.Now));
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Outcome unknown: not in the history (a write may still have applied; reads check against known writes only).
+                await Task.Delay(20, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Every acknowledged write is in the history of its key on every node (watch from revision 1 is not needed:
+    /// the per-key revision of the last write must be at least the acknowledged one, and the value history is checked by
+    /// <see cref="RegisterHistory"/>); also the set of keys agrees.</summary>
+    private static async Task AssertAllPresentAsync(ClusterProcesses cluster, ConcurrentDictionary<string, string> acked)
+    {
+        var highest = acked.Keys.Select(k => k.Split('@')).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Max(p => long.Parse(p[1], CultureInfo.InvariantCulture)));
+        for (var node = 0; node < cluster.Nodes.Count; node++)
+        {
+            foreach (var (key, revision) in highest)
+            {
+                using var response = await cluster.Http.GetAsync(cluster.Url(node, $"/v1/kv/default/{key}?consistency=eventual"));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                var mod = long.Parse(response.Headers.GetValues("X-Statehouse-Mod-Revision").Single(), CultureInfo.InvariantCulture);
+                Assert.True(mod >= revision, $"n{node + 1}: {key} is at revision {mod}, below the acknowledged {revision}");
+            }
+
+            // Each acknowledged (key, revision) is still readable at its revision: nothing acknowledged was rolled back.
+            foreach (var entry in acked.Keys.Take(200))
+            {
+                var parts = entry.Split('@');
+                using var at = await cluster.Http.GetAsync(cluster.Url(node, $"/v1/kv/default/{parts[0]}?consistency=eventual&revision={parts[1]}"));
+                if (at.StatusCode == HttpStatusCode.OK)
+                {
+                    Assert.Equal(acked[entry], await at.Content.ReadAsStringAsync());
+                }
+                else
+                {
+                    // Compacted history is the only acceptable reason not to have it.
+                    Assert.Equal(HttpStatusCode.Gone, at.StatusCode);
+                }
+            }
+        }
+    }
+}
