@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The test command of the README: builds everything in Release and runs every test project.
 # Integration tests start real `statehouse serve` processes on 127.0.0.1; the crash test kills them with SIGKILL.
-# Longer runs: STATEHOUSE_CRASH_ROUNDS=20 STATEHOUSE_LONG_PROPERTIES=1 scripts/test.sh
+# Longer runs: STATEHOUSE_CRASH_ROUNDS=20 STATEHOUSE_LONG_PROPERTIES=1 STATEHOUSE_CLUSTER_SECONDS=30 scripts/test.sh,
+# or scripts/cluster-soak.sh for repeated cluster fault runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# The cluster partition test cuts loopback traffic with iptables (owner match) and runs nodes under other uids (setpriv).
+if ! command -v iptables >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing iptables (partition test)"
+  (apt-get install -y -q iptables >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q iptables >/dev/null 2>&1; }) \
+    || echo "warning: could not install iptables; the partition test will fail"
+fi
 if ! dotnet build Statehouse.sln -c Release -warnaserror -v q -nologo; then
   echo "build failed"
   exit 1

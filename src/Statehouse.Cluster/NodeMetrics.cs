@@ -31,8 +31,14 @@ internal sealed class NodeMetrics : IDisposable
         _meter.CreateObservableGauge("statehouse.revision", () => node.View.Revision, null, "Store revision");
         _meter.CreateObservableGauge("statehouse.compact_revision", () => node.View.CompactRevision, null, "Compaction revision");
         _meter.CreateObservableGauge("statehouse.raft.applied_index", () => node.View.AppliedIndex, null, "Applied log index");
-        _meter.CreateObservableGauge("statehouse.raft.commit_index", () => node.LastLogIndex, null, "Committed log index");
-        _meter.CreateObservableGauge("statehouse.raft.term", () => StatehouseNode.SingleMemberTerm, null, "Raft term");
+        _meter.CreateObservableGauge("statehouse.raft.commit_index", () => node.CommitIndex, null, "Committed log index");
+        _meter.CreateObservableGauge("statehouse.raft.last_index", () => node.LastLogIndex, null, "Last log index held");
+        _meter.CreateObservableGauge("statehouse.raft.term", () => node.Term, null, "Raft term");
+        _meter.CreateObservableGauge("statehouse.raft.is_leader", () => node.IsLeader ? 1 : 0, null, "1 when this node leads");
+        _meter.CreateObservableCounter("statehouse.raft.leader_changes", () => node.Elections, "{election}", "Leader changes seen by this node");
+        _meter.CreateObservableCounter("statehouse.raft.snapshot_installs", () => node.SnapshotInstalls, "{snapshot}", "Snapshots installed from a leader");
+        _meter.CreateObservableCounter("statehouse.raft.recoveries", () => node.Recoveries, "{recovery}", "Raft group restarts by the watchdog");
+        _meter.CreateObservableGauge("statehouse.raft.replication_lag", () => node.ReplicationLag.Select(l => new Measurement<long>(l.Value, new KeyValuePair<string, object?>("follower", l.Key))), "{entry}", "Leader's applied index minus each follower's (leader only, sampled every few seconds)");
         _meter.CreateObservableGauge("statehouse.keys", () => node.View.TotalKeys, "{key}", "Live keys");
         _meter.CreateObservableGauge("statehouse.bytes", () => node.View.TotalBytes, "By", "Live key and value bytes");
         _meter.CreateObservableGauge("statehouse.leases", () => (long)node.View.Leases.Count, "{lease}", "Live leases");

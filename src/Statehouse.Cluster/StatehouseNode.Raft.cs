@@ -36,6 +36,9 @@ public sealed partial class StatehouseNode : IRaftStateHost
     private TaskCompletionSource<long>? _waitingBarrier;
     private bool _barrierRunning;
 
+    /// <summary>Replication lag per follower id as last sampled on the leader (empty elsewhere); set by the server's monitor.</summary>
+    public IReadOnlyDictionary<string, long> ReplicationLag { get; set; } = new Dictionary<string, long>();
+
     /// <summary>True when this node is a member of a Raft cluster (not the embedded single node).</summary>
     public bool IsClustered => _cluster is not null;
 

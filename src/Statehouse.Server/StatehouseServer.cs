@@ -96,6 +96,7 @@ public static class StatehouseServer
         builder.Services.AddSingleton<NodeGateway>();
         builder.Services.AddSingleton(_ => new PeerChannels(options.EffectiveMaxGrpcMessageBytes + (1 << 20)));
         builder.Services.AddSingleton<ClusterDirectory>();
+        builder.Services.AddHostedService<ReplicationLagMonitor>();
 
         var app = builder.Build();
         app.UseMiddleware<ProblemMiddleware>();

@@ -169,6 +169,123 @@ public sealed class ClusterTests
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
 
+    [Fact]
+    public async Task WatchOnAFollower_DeliversAcrossALeaderKill_AndResumesOnAnotherNode_NoGapNoDuplicate()
+    {
+        await using var cluster = new ClusterProcesses(3);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var followers = Enumerable.Range(0, 3).Where(i => i != leader).ToList();
+        var seen = new List<(long Revision, string Key)>();
+        using var watchHttp = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var watchStop = new CancellationTokenSource();
+        var watch = Task.Run(async () =>
+        {
+            try
+            {
+                await SseWatcher.RunAsync(watchHttp, new Uri(cluster.Nodes[followers[0]].HttpUri, SseWatcher.Url("default", "w/", 1)).ToString(),
+                    (rev, type, key) =>
+                    {
+                        lock (seen)
+                        {
+                            seen.Add((rev, key));
+                        }
+                    }, null, watchStop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+        int SeenCount()
+        {
+            lock (seen)
+            {
+                return seen.Count;
+            }
+        }
+
+        var acked = new Dictionary<string, long>();
+        async Task WriteAsync(int i, int node)
+        {
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Put, cluster.Url(node, $"/v1/kv/default/w/{i:D4}")) { Content = new StringContent("v") };
+                    request.Headers.Add("Idempotency-Key", $"watch-{i}");
+                    using var response = await cluster.Http.SendAsync(request);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        acked[$"w/{i:D4}"] = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revision").GetInt64();
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                }
+
+                await Task.Delay(100);
+            }
+
+            throw new InvalidOperationException($"write {i} never succeeded");
+        }
+
+        for (var i = 0; i < 100; i++)
+        {
+            await WriteAsync(i, followers[1]);
+        }
+
+        cluster.Nodes[leader].Kill();
+        for (var i = 100; i < 200; i++)
+        {
+            await WriteAsync(i, followers[1]);
+        }
+
+        // Let the follower's watch catch up, then move the watch to the other follower from the next revision.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && SeenCount() < 100)
+        {
+            await Task.Delay(50);
+        }
+
+        await watchStop.CancelAsync();
+        await watch;
+        long last;
+        lock (seen)
+        {
+            last = seen.Count == 0 ? 0 : seen[^1].Revision;
+        }
+
+        using var resumeStop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await SseWatcher.RunAsync(watchHttp, new Uri(cluster.Nodes[followers[1]].HttpUri, SseWatcher.Url("default", "w/", last + 1)).ToString(),
+                (rev, type, key) =>
+                {
+                    lock (seen)
+                    {
+                        seen.Add((rev, key));
+                    }
+
+                    if (SeenCount() >= 200)
+                    {
+                        resumeStop.Cancel();
+                    }
+                }, null, resumeStop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Assert.Equal(seen.Count, seen.Select(e => e.Revision).Distinct().Count());
+        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.Revision < p.Second.Revision), "events in revision order");
+        foreach (var (key, revision) in acked)
+        {
+            Assert.Contains((revision, key), seen);
+        }
+    }
+
     /// <summary>A client: puts (unique values, idempotency key, retried on other nodes) and linearizable gets on a few keys.</summary>
     private static async Task Workload(ClusterProcesses cluster, int worker, RegisterHistory history, ConcurrentDictionary<string, string> acked,
         ConcurrentDictionary<int, bool> down, CancellationToken stop)
