@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3107, Level = LogLevel.Information, Message = "This node became the leader in term {Term}; lease deadlines restart with their full TTL")]
     public static partial void BecameLeader(ILogger logger, long term);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Warning, Message = "This node was removed from the cluster by {RemovedBy}; its Raft group is stopped")]
+    public static partial void RemovedFromCluster(ILogger logger, string removedBy);
 }

@@ -152,6 +152,29 @@ public sealed partial class StatehouseNode : IRaftStateHost
         return result;
     }
 
+    /// <summary>Set once this node was removed from the cluster: it stopped its Raft group and serves no more requests.</summary>
+    public string? RemovedBy { get; private set; }
+
+    /// <summary>
+    /// Called when the leader tells this node it was removed (DotNext never tells a removed member, notes defect 7):
+    /// stops the Raft group so the node neither campaigns nor serves stale data, and marks it unhealthy.
+    /// </summary>
+    public async Task LeaveClusterAsync(string removedBy)
+    {
+        if (_cluster is null || RemovedBy is not null)
+        {
+            return;
+        }
+
+        RemovedBy = string.IsNullOrEmpty(removedBy) ? "the leader" : removedBy;
+        _fatal ??= new StatehouseException(ErrorCode.Unavailable, $"This node was removed from the cluster by {RemovedBy}; stop it, or clear its data folder and --join again.");
+        Log.RemovedFromCluster(_logger, RemovedBy);
+        if (_cluster is { } cluster)
+        {
+            await cluster.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Adds a member (it must be running, started to join); leader only. It catches up before it counts in votes.</summary>
     public async Task<bool> AddMemberAsync(EndPoint endpoint, CancellationToken cancellationToken)
     {

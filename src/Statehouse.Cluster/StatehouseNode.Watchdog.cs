@@ -18,7 +18,7 @@ public sealed partial class StatehouseNode
     /// </summary>
     private async Task WatchdogTickAsync()
     {
-        if (_raftLog is not { } log || _options.Raft!.WatchdogStallMs <= 0 || Volatile.Read(ref _recovering) != 0)
+        if (_raftLog is not { } log || _options.Raft!.WatchdogStallMs <= 0 || Volatile.Read(ref _recovering) != 0 || RemovedBy is not null)
         {
             return;
         }

@@ -52,9 +52,22 @@ internal static class MembershipChange
         RequireCluster(gateway);
         if (node.IsLeader)
         {
+            var removed = (await node.MembersAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => endpoint.Equals(m.RaftEndpoint));
             if (!await node.RemoveMemberAsync(endpoint, cancellationToken).ConfigureAwait(false))
             {
                 throw new StatehouseException(ErrorCode.NotFound, $"{endpoint} is not a member (or another membership change is in progress).");
+            }
+
+            // DotNext does not tell the removed member; we do (best effort: it may be dead, which is why it goes).
+            if (removed?.Metadata is { } metadata && metadata.TryGetValue(global::Statehouse.Cluster.RaftOptions.MetadataKeys.Grpc, out var grpc))
+            {
+                try
+                {
+                    await gateway.Peers.Peer(grpc).RemovedAsync(new V1.RemovedRequest { RemovedBy = node.NodeId }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException)
+                {
+                }
             }
 
             return;

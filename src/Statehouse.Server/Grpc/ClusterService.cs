@@ -15,6 +15,7 @@ internal sealed class ClusterService(NodeGateway gateway, ClusterDirectory direc
     {
         var endpoint = StatehouseServer.ParseEndpoint(request.RaftAddress, "raft_address");
         await MembershipChange.AddAsync(gateway, endpoint, context.CancellationToken).ConfigureAwait(false);
+        await gateway.ReadViewAsync(ReadRequirement.Default, context.CancellationToken).ConfigureAwait(false);
         return await WithHeader(directory.MembersAsync(context.CancellationToken)).ConfigureAwait(false);
     }
 
@@ -22,6 +23,7 @@ internal sealed class ClusterService(NodeGateway gateway, ClusterDirectory direc
     {
         var endpoint = await directory.ResolveAsync(request.Member, context.CancellationToken).ConfigureAwait(false);
         await MembershipChange.RemoveAsync(gateway, endpoint, context.CancellationToken).ConfigureAwait(false);
+        await gateway.ReadViewAsync(ReadRequirement.Default, context.CancellationToken).ConfigureAwait(false);
         return await WithHeader(directory.MembersAsync(context.CancellationToken)).ConfigureAwait(false);
     }
 

@@ -49,6 +49,12 @@ internal sealed class PeerService(NodeGateway gateway, ClusterDirectory director
     public override Task<V1.PeerLeaseResponse> Lease(V1.PeerLeaseRequest request, ServerCallContext context) =>
         Task.FromResult(gateway.LeaseHere(request.Id, request.KeepAlive));
 
+    public override async Task<V1.RemovedResponse> Removed(V1.RemovedRequest request, ServerCallContext context)
+    {
+        await gateway.Node.LeaveClusterAsync(request.RemovedBy).ConfigureAwait(false);
+        return new V1.RemovedResponse();
+    }
+
     public override Task<V1.ClusterMember> NodeStatus(V1.NodeStatusRequest request, ServerCallContext context) =>
         Task.FromResult(directory.Self());
 }

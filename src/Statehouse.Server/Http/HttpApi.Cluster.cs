@@ -38,6 +38,7 @@ internal static partial class HttpApi
 
             var endpoint = StatehouseServer.ParseEndpoint(body.RaftAddress, "raftAddress");
             await MembershipChange.AddAsync(gateway, endpoint, context.RequestAborted).ConfigureAwait(false);
+            await gateway.ReadViewAsync(ReadRequirement.Default, context.RequestAborted).ConfigureAwait(false);
             var members = await directory.MembersAsync(context.RequestAborted).ConfigureAwait(false);
             return Results.Json(ToJson(gateway, members), HttpJson.Options);
         });
@@ -46,6 +47,7 @@ internal static partial class HttpApi
         {
             var endpoint = await directory.ResolveAsync(Uri.UnescapeDataString(member), context.RequestAborted).ConfigureAwait(false);
             await MembershipChange.RemoveAsync(gateway, endpoint, context.RequestAborted).ConfigureAwait(false);
+            await gateway.ReadViewAsync(ReadRequirement.Default, context.RequestAborted).ConfigureAwait(false);
             var members = await directory.MembersAsync(context.RequestAborted).ConfigureAwait(false);
             return Results.Json(ToJson(gateway, members), HttpJson.Options);
         });

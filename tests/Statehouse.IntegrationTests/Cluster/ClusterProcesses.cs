@@ -32,6 +32,28 @@ internal sealed class ClusterProcesses : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts one more node that joins the running cluster through node <paramref name="via"/>'s HTTP address.</summary>
+    public async Task<int> JoinAsync(int via)
+    {
+        var raft = ServerProcess.FreePort();
+        var id = $"n{Nodes.Count + 1}";
+        var node = new ServerProcess(null,
+            "--node-id", id, "--raft", $"127.0.0.1:{raft}", "--join", Nodes[via].HttpUri.ToString().TrimEnd('/'),
+            "--election-timeout-min-ms", "500", "--election-timeout-max-ms", "1000", "--log-level", "Warning");
+        Nodes.Add(node);
+        RaftPorts.Add(raft);
+        Uids.Add(0);
+        await node.StartAsync();
+        return Nodes.Count - 1;
+    }
+
+    /// <summary>The member ids as <c>GET /v1/cluster</c> on node <paramref name="node"/> lists them.</summary>
+    public async Task<List<(string Id, bool Available)>> MembersAsync(int node)
+    {
+        var json = await Http.GetFromJsonAsync<JsonElement>(Url(node, "/v1/cluster"));
+        return json.GetProperty("members").EnumerateArray().Select(m => (m.GetProperty("id").GetString()!, m.GetProperty("available").GetBoolean())).ToList();
+    }
+
     public List<ServerProcess> Nodes { get; } = [];
 
     public List<int> RaftPorts { get; } = [];

@@ -286,6 +286,88 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task Membership_JoinCatchesUp_RemoveTellsTheNode_ReplaceADeadMember()
+    {
+        await using var cluster = new ClusterProcesses(3);
+        await cluster.StartAllAsync();
+        await cluster.WaitForLeaderAsync();
+        for (var i = 0; i < 50; i++)
+        {
+            using var put = await cluster.Http.PutAsync(cluster.Url(i % 3, $"/v1/kv/default/m{i}"), new StringContent($"v{i}"));
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        // Join: a fourth node asks n1 to add it, catches up, and then counts.
+        var fourth = await cluster.JoinAsync(via: 0);
+        await WaitUntilAsync(async () => (await cluster.MembersAsync(1)).Count(m => m.Available) == 4, "four available members");
+        await cluster.WaitConvergedAsync();
+        using (var read = await cluster.Http.GetAsync(cluster.Url(fourth, "/v1/kv/default/m49")))
+        {
+            Assert.Equal("v49", await read.Content.ReadAsStringAsync());
+        }
+
+        // Remove it through a follower's API (forwarded to the leader); the removed node is told and stops serving.
+        var leader = await cluster.WaitForLeaderAsync();
+        var follower = Enumerable.Range(0, 3).First(i => i != leader);
+        using (var remove = await cluster.Http.DeleteAsync(cluster.Url(follower, "/v1/cluster/members/n4")))
+        {
+            Assert.Equal(HttpStatusCode.OK, remove.StatusCode);
+        }
+
+        await WaitUntilAsync(async () => (await cluster.MembersAsync(leader)).Count == 3, "three members after the removal");
+        await WaitUntilAsync(async () =>
+        {
+            using var health = await cluster.Http.GetAsync(cluster.Url(fourth, "/healthz"));
+            return health.StatusCode == HttpStatusCode.ServiceUnavailable;
+        }, "the removed node reports itself unhealthy");
+
+        // Replace a dead member: kill a follower, remove it, join a fresh node; the cluster keeps three voters.
+        var victim = Enumerable.Range(0, 3).First(i => i != leader);
+        var victimId = $"n{victim + 1}";
+        cluster.Nodes[victim].Kill();
+        using (var remove = await cluster.Http.DeleteAsync(cluster.Url(leader, $"/v1/cluster/members/{victimId}")))
+        {
+            Assert.Equal(HttpStatusCode.OK, remove.StatusCode);
+        }
+
+        var replacement = await cluster.JoinAsync(via: leader);
+        var live = Enumerable.Range(0, 3).Where(i => i != victim).Append(replacement).ToList();
+        await WaitUntilAsync(async () => (await cluster.MembersAsync(leader)).Count(m => m.Available) == 3, "three available members after the replacement");
+        using (var put = await cluster.Http.PutAsync(cluster.Url(replacement, "/v1/kv/default/after"), new StringContent("replaced")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        await cluster.WaitConvergedAsync(live);
+        var ids = (await cluster.MembersAsync(leader)).Select(m => m.Id).Order().ToList();
+        Assert.DoesNotContain(victimId, ids);
+        Assert.DoesNotContain("n4", ids);
+        Assert.Contains($"n{replacement + 1}", ids);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("Timed out waiting for " + what);
+    }
+
     /// <summary>A client: puts (unique values, idempotency key, retried on other nodes) and linearizable gets on a few keys.</summary>
     private static async Task Workload(ClusterProcesses cluster, int worker, RegisterHistory history, ConcurrentDictionary<string, string> acked,
         ConcurrentDictionary<int, bool> down, CancellationToken stop)
