@@ -346,6 +346,60 @@ public sealed class ClusterTests
         Assert.Contains($"n{replacement + 1}", ids);
     }
 
+    [Fact]
+    public async Task Leases_SurviveALeaderKill_WhileKeptAlive_AndExpireOnceTheyAreNot()
+    {
+        await using var cluster = new ClusterProcesses(3);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var followers = Enumerable.Range(0, 3).Where(i => i != leader).ToList();
+
+        // A 3 s lease, granted through a follower, with a key attached.
+        using var grant = await cluster.Http.PostAsync(cluster.Url(followers[0], "/v1/leases?ttl=3"), null);
+        Assert.Equal(HttpStatusCode.Created, grant.StatusCode);
+        var id = (await grant.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        using (var put = await cluster.Http.PutAsync(cluster.Url(followers[0], $"/v1/kv/default/lock?lease={id}"), new StringContent("owner")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        // Kept alive every second through the followers while the leader dies: the lease must not expire.
+        cluster.Nodes[leader].Kill();
+        var until = DateTime.UtcNow.AddSeconds(8);
+        while (DateTime.UtcNow < until)
+        {
+            foreach (var f in followers)
+            {
+                try
+                {
+                    using var keep = await cluster.Http.PostAsync(cluster.Url(f, $"/v1/leases/{id}/keepalive"), null);
+                    if (keep.IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                }
+            }
+
+            await Task.Delay(1000);
+        }
+
+        using (var held = await cluster.Http.GetAsync(cluster.Url(followers[1], "/v1/kv/default/lock")))
+        {
+            Assert.Equal(HttpStatusCode.OK, held.StatusCode);
+        }
+
+        // No more keep-alives: it expires (full TTL from the last keep-alive), on every replica.
+        await WaitUntilAsync(async () =>
+        {
+            using var gone = await cluster.Http.GetAsync(cluster.Url(followers[1], "/v1/kv/default/lock"));
+            return gone.StatusCode == HttpStatusCode.NotFound;
+        }, "the lease to expire", seconds: 15);
+        await cluster.WaitConvergedAsync(followers);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
