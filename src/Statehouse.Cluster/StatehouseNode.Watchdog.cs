@@ -45,6 +45,10 @@ public sealed partial class StatehouseNode
         _watchSince = Stopwatch.GetTimestamp();
     }
 
+    /// <summary>Fault injection for tests: holds the apply gate for <paramref name="duration"/> (a stuck apply).</summary>
+    internal Task InjectApplyStallAsync(TimeSpan duration) =>
+        _raftLog is { } log ? Task.Run(() => log.RunExclusiveAsync(() => Thread.Sleep(duration), CancellationToken.None).AsTask()) : Task.CompletedTask;
+
     /// <summary>Stops the Raft group, reopens its log from disk under the current state, and starts it again.</summary>
     internal async Task RecoverRaftGroupAsync()
     {

@@ -94,4 +94,48 @@ public sealed class RaftClusterTests
         Assert.True(cluster.Nodes[lagging]!.SnapshotInstalls >= 1, "the restarted follower caught up through a snapshot");
         Assert.Equal(250, cluster.Nodes[lagging]!.View.TotalKeys);
     }
+
+    [Fact]
+    public async Task Watchdog_RestartsAFollowerWhoseApplyStalls_AndItConverges()
+    {
+        await using var cluster = new InProcessCluster(3, o => o with { Raft = o.Raft! with { WatchdogStallMs = 500 } });
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var follower = cluster.Running.First(n => n != leader);
+        var stall = follower.InjectApplyStallAsync(TimeSpan.FromSeconds(2));
+        for (var i = 0; i < 100; i++)
+        {
+            await ProposeOnLeaderAsync(cluster, new PutCommand("default", B($"s{i}"), B("v")));
+            await Task.Delay(10);
+        }
+
+        await stall;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (follower.Recoveries == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(follower.Recoveries >= 1, "the watchdog restarted the stalled Raft group");
+        await ProposeOnLeaderAsync(cluster, new PutCommand("default", B("after"), B("v")));
+        await cluster.WaitConvergedAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(101, follower.View.TotalKeys);
+    }
+
+    /// <summary>Proposes on whoever leads now, again after a leader change (the command never entered the log then).</summary>
+    private static async Task ProposeOnLeaderAsync(InProcessCluster cluster, Command command)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var leader = await cluster.WaitForLeaderAsync();
+            try
+            {
+                await leader.ProposeAsync(command);
+                return;
+            }
+            catch (StatehouseException ex) when (ex.Code is ErrorCode.NotLeader or ErrorCode.Unavailable && attempt < 10)
+            {
+            }
+        }
+    }
 }
