@@ -32,8 +32,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Installed a snapshot from the leader at index {Index} (term {Term}): {Bytes} bytes in {ElapsedMs:F1} ms")]
     public static partial void SnapshotInstalled(ILogger logger, long index, long term, long bytes, double elapsedMs);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Raft node {NodeId} started at {Endpoint}: term {Term}, log {FirstIndex}..{LastIndex}, snapshot {SnapshotIndex}, members {Members}")]
-    public static partial void RaftStarted(ILogger logger, string nodeId, string endpoint, long term, long firstIndex, long lastIndex, long snapshotIndex, string members);
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Raft node {NodeId} started at {Endpoint}: term {Term}, applied {Applied}, log to {LastIndex}, snapshot {SnapshotIndex}, members {Members}")]
+    public static partial void RaftStarted(ILogger logger, string nodeId, string endpoint, long term, long applied, long lastIndex, long snapshotIndex, string members);
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Leader is now {Leader} (term {Term})")]
     public static partial void LeaderChanged(ILogger logger, string leader, long term);

@@ -29,6 +29,9 @@ public sealed partial class StatehouseNode : IRaftStateHost
     private SemaphoreSlim? _inFlight;
     private ILoggerFactory? _loggerFactory;
     private long _leaderTermSeen = -1;
+    private volatile bool _raftBroken;
+    private long _leadershipTerm = -1;
+    private Exception? _applyFailure;
     private long _elections;
     private long _snapshotInstalls;
     private long _recoveries;
@@ -43,7 +46,28 @@ public sealed partial class StatehouseNode : IRaftStateHost
     public bool IsClustered => _cluster is not null;
 
     /// <summary>True when this node leads (single node: always).</summary>
-    public bool IsLeader => _cluster is null || !_cluster.LeadershipToken.IsCancellationRequested;
+    public bool IsLeader
+    {
+        get
+        {
+            if (_cluster is not { } cluster)
+            {
+                return true;
+            }
+
+            try
+            {
+                return !cluster.LeadershipToken.IsCancellationRequested;
+            }
+            catch (Exception ex) when (ex is System.Diagnostics.UnreachableException or ObjectDisposedException)
+            {
+                // DotNext's zombie state (an unrecoverable internal failure, e.g. a failed term write): the watchdog
+                // restarts the group.
+                _raftBroken = true;
+                return false;
+            }
+        }
+    }
 
     /// <summary>The Raft term (single node: <see cref="SingleMemberTerm"/>).</summary>
     public long Term => _raftLog?.CurrentTerm ?? SingleMemberTerm;
@@ -238,7 +262,21 @@ public sealed partial class StatehouseNode : IRaftStateHost
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                 timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                var term = Term;
+                if (!IsLeader)
+                {
+                    throw new NotLeaderException();
+                }
+
                 await _cluster!.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
+
+                // Lost leadership during the barrier: DotNext then answers from the (possibly deposed) leader's commit
+                // index without a quorum check. Only a barrier confirmed in one unchanged term is a read point.
+                if (!IsLeader || Term != term)
+                {
+                    throw new NotLeaderException();
+                }
+
                 round.TrySetResult(_raftLog!.AppliedIndex);
             }
             catch (Exception ex)
@@ -293,10 +331,25 @@ public sealed partial class StatehouseNode : IRaftStateHost
     {
         var options = _options;
         var raft = options.Raft!;
+        var membersPath = Path.Combine(options.DataDirectory, "raft-members");
+        if (!File.Exists(membersPath) && (_log.LastIndex > 0 || _snapshots.Latest is not null))
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument,
+                $"The data folder {options.DataDirectory} was written by a single node (no Raft membership in it); a cluster member needs a fresh folder. Copy the data in through a client instead.");
+        }
+
+        if (_snapshots.Latest is { } latest && latest.Index > _machine.View.AppliedIndex)
+        {
+            // A snapshot installed just before the group was stopped is newer than the state: start from it.
+            await using var body = _snapshots.OpenRead(latest);
+            _machine.Restore(body);
+            Interlocked.Exchange(ref _lastSnapshotIndex, latest.Index);
+        }
+
         var meta = new RaftMetadataStore(options.DataDirectory, logger: _loggerFactory?.CreateLogger<RaftMetadataStore>());
         _raftLog = StatehouseRaftLog.Open(options.DataDirectory, _log, meta, _snapshots, _machine.View.AppliedIndex, this, raft.TailCacheBytes, _logger);
 
-        _membersStorage = new MembersStorage(Path.Combine(options.DataDirectory, "raft-members"));
+        _membersStorage = new MembersStorage(membersPath);
         var storage = (IClusterConfigurationStorage<EndPoint>)_membersStorage;
         var configuration = await storage.LoadConfigurationAsync(cancellationToken).ConfigureAwait(false);
         if (configuration.Members.Count == 0 && raft.InitialMembers.Count > 0)
@@ -333,7 +386,7 @@ public sealed partial class StatehouseNode : IRaftStateHost
         _cluster = cluster;
         _raftLog.Start();
         await cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        Log.RaftStarted(_logger, options.NodeId, raft.Endpoint.ToString(), Term, _log.FirstIndex, _log.LastIndex, _machine.View.AppliedIndex,
+        Log.RaftStarted(_logger, options.NodeId, raft.Endpoint.ToString(), Term, _machine.View.AppliedIndex, _raftLog.LastIndex, _raftLog.SnapshotIndex,
             string.Join(",", configuration.Members.Select(m => m.ToString())));
     }
 
@@ -342,6 +395,14 @@ public sealed partial class StatehouseNode : IRaftStateHost
         if (leader is null)
         {
             return;
+        }
+
+        if (!leader.IsRemote)
+        {
+            // The term this node leads in. Entries are stamped with it, not with the stored current term: a leader
+            // that is stepping down may already have stored a newer term, and an entry of a term it does not lead
+            // would break Raft's log matching (a new leader's entry at the same index and term).
+            Interlocked.Exchange(ref _leadershipTerm, Term);
         }
 
         Interlocked.Increment(ref _elections);
@@ -399,14 +460,32 @@ public sealed partial class StatehouseNode : IRaftStateHost
                 return;
             }
 
-            var entry = new CommandBatch(NowMs(), batch.Select(p => p.Command!).ToArray());
+            CommandBatch entry;
             var buffer = new ArrayBufferWriter<byte>(4096);
-            CommandCodec.Encode(entry, buffer);
+            try
+            {
+                entry = new CommandBatch(NowMs(), batch.Select(p => p.Command!).ToArray());
+                CommandCodec.Encode(entry, buffer);
+            }
+            catch (Exception ex)
+            {
+                FailAll(batch, ex);
+                return;
+            }
+
             var context = new RaftBatch(batch, entry);
+            var leadershipTerm = Interlocked.Read(ref _leadershipTerm);
+            if (leadershipTerm < 0 || Term != leadershipTerm)
+            {
+                // Stepping down (a newer term is stored) or leadership not yet announced: never appended.
+                FailNotLeader(batch, appended: false);
+                return;
+            }
+
             var started = Stopwatch.GetTimestamp();
             try
             {
-                await _cluster!.ReplicateAsync(buffer.WrittenMemory, context, _stopping.Token).ConfigureAwait(false);
+                await _cluster!.ReplicateAsync(new BinaryLogEntry { Term = leadershipTerm, Content = buffer.WrittenMemory, Context = context }, _stopping.Token).ConfigureAwait(false);
                 _metrics.RecordAppend(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch.Count, buffer.WrittenCount);
             }
             catch (Exception ex)
@@ -415,6 +494,11 @@ public sealed partial class StatehouseNode : IRaftStateHost
                 // next leader. The outcome is unknown; the client's retry with the same request id is answered once.
                 FailNotLeader(batch, appended: true, ex);
             }
+        }
+        catch (Exception ex)
+        {
+            // Nothing may leave proposals unanswered.
+            FailAll(batch, ex);
         }
         finally
         {
@@ -472,7 +556,9 @@ public sealed partial class StatehouseNode : IRaftStateHost
         }
         catch (Exception ex)
         {
-            // A committed entry that cannot be applied: stop rather than diverge from the other replicas.
+            // A committed entry that cannot be applied: stop rather than diverge from the other replicas. The state may
+            // be half-changed, so the watchdog must not re-apply on top of it: only a restart from disk recovers.
+            _applyFailure ??= ex;
             _fatal ??= ex;
             Log.ApplyFailed(_logger, index, ex);
             if (context is RaftBatch failed)

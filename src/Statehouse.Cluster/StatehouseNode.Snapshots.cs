@@ -106,9 +106,10 @@ public sealed partial class StatehouseNode
         {
             await PostAsync(() => FinishSnapshot(view.AppliedIndex, info, report, failure), CancellationToken.None).ConfigureAwait(false);
         }
-        catch (System.Threading.Channels.ChannelClosedException)
+        catch (Exception ex) when (ex is System.Threading.Channels.ChannelClosedException or ObjectDisposedException or OperationCanceledException)
         {
-            // Stopping: the log is not truncated; the next start uses the snapshot and skips what it covers.
+            // Stopping (or the Raft log was reopened meanwhile): the log is not truncated now; the next start or
+            // snapshot uses this one and skips what it covers.
             FinishSnapshotWithoutLoop(report, failure);
         }
     }
@@ -119,7 +120,16 @@ public sealed partial class StatehouseNode
         {
             // Keep the log back to the previous snapshot, so it can still start the node if the newest one turns out
             // corrupt (and, in a cluster, so a slightly lagging follower still gets entries rather than a snapshot).
-            var previous = Interlocked.Exchange(ref _lastSnapshotIndex, index);
+            var previous = Interlocked.Read(ref _lastSnapshotIndex);
+            if (index <= previous)
+            {
+                // An installed snapshot overtook this one meanwhile: nothing to truncate.
+                _machine.PhysicalCompactionEnabled = true;
+                FinishSnapshotWithoutLoop(report, failure);
+                return;
+            }
+
+            Interlocked.Exchange(ref _lastSnapshotIndex, index);
             if (_raftLog is not null)
             {
                 _raftLog.SnapshotTaken(info, previous);

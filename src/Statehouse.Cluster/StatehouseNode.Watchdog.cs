@@ -10,6 +10,8 @@ public sealed partial class StatehouseNode
     private long _watchApplied = -1;
     private long _watchSince = Stopwatch.GetTimestamp();
     private int _recovering;
+    private volatile bool _groupDown;
+    private long _lastRecoveryAttempt;
 
     /// <summary>
     /// Self-healing (notes on DotNext: a follower's log once broke until the process restarted): when the applied index
@@ -23,20 +25,34 @@ public sealed partial class StatehouseNode
             return;
         }
 
+        if (_applyFailure is not null)
+        {
+            // A half-applied entry: only a process restart (state from the snapshot and log) is safe.
+            return;
+        }
+
+        _ = IsLeader; // notices DotNext's zombie state
+        var broken = log.Failure is not null || _raftBroken || _groupDown;
         var applied = log.AppliedIndex;
         if (applied != _watchApplied || log.CommitIndex <= applied)
         {
             _watchApplied = applied;
             _watchSince = Stopwatch.GetTimestamp();
-            if (log.Failure is null)
+            if (!broken)
             {
                 return;
             }
         }
 
         var stalledMs = (long)Stopwatch.GetElapsedTime(_watchSince).TotalMilliseconds;
-        if (log.Failure is null && stalledMs < _options.Raft.WatchdogStallMs)
+        if (!broken && stalledMs < _options.Raft.WatchdogStallMs)
         {
+            return;
+        }
+
+        if (broken && _groupDown && Stopwatch.GetElapsedTime(_lastRecoveryAttempt) < TimeSpan.FromSeconds(2))
+        {
+            // A failed recovery is retried, but not in a tight loop.
             return;
         }
 
@@ -60,7 +76,9 @@ public sealed partial class StatehouseNode
         try
         {
             Interlocked.Increment(ref _recoveries);
+            _lastRecoveryAttempt = Stopwatch.GetTimestamp();
             var options = _options;
+            _groupDown = true;
             await StopRaftAsync().ConfigureAwait(false);
             _log = WriteAheadLog.Open(new WalOptions
             {
@@ -69,14 +87,28 @@ public sealed partial class StatehouseNode
                 SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,
             });
 
-            // A storage or apply failure that the restart cleared no longer stops writes.
-            _fatal = null;
+            _raftBroken = false;
             await StartRaftGroupAsync(CancellationToken.None).ConfigureAwait(false);
+
+            // The storage failure the restart cleared no longer stops writes.
+            _fatal = null;
+            _groupDown = false;
         }
         catch (Exception ex)
         {
+            // Stays down (writes refused, /healthz 503); the watchdog tries again with the files closed.
             Log.WatchdogFailed(_logger, ex);
             _fatal ??= ex;
+            try
+            {
+                await StopRaftAsync().ConfigureAwait(false);
+            }
+            catch (Exception stopFailure) when (stopFailure is not OutOfMemoryException)
+            {
+                Log.WatchdogFailed(_logger, stopFailure);
+            }
+
+            _log.Dispose();
         }
         finally
         {

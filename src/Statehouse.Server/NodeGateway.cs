@@ -173,6 +173,13 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
                 }
             }
 
+            // Forwarded writes are retried when the leader changes or cannot be reached; a request id makes every
+            // retry of a write that did apply answer with its first result instead of applying twice.
+            if (command.RequestId is null)
+            {
+                command = command with { RequestId = "fwd-" + Guid.NewGuid().ToString("N") };
+            }
+
             var leader = await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false);
             V1.ForwardResponse reply;
             try

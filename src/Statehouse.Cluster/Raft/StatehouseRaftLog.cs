@@ -71,7 +71,12 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
     private long _lastIndex;
     private long _commitIndex;
     private long _appliedIndex;
-    private long _caughtUpTimestamp;
+    private long _freshTimestamp;
+    private long _announcedCommit;
+    private long _announcedTimestamp;
+    private long _lastAppendEnd;
+    private bool _lastAppendEmpty;
+    private volatile bool _closed;
     private TaskCompletionSource _commitSignal = NewSignal();
     private TaskCompletionSource _appliedSignal = NewSignal();
     private volatile Exception? _failure;
@@ -106,10 +111,17 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
             throw new InvalidOperationException($"The state holds index {appliedIndex}, which neither the newest snapshot ({snapshotIndex}) nor the log (to {wal.LastIndex}) covers.");
         }
 
+        var snapshotTerm = log._snapshot?.Term ?? 0;
         if (wal.LastIndex < snapshotIndex || wal.FirstIndex > snapshotIndex + 1)
         {
             // The log does not continue the snapshot: keep the snapshot, start an empty log after it.
-            wal.ResetAfterSnapshot(snapshotIndex, log._snapshot?.Term ?? 0);
+            wal.ResetAfterSnapshot(snapshotIndex, snapshotTerm);
+        }
+        else if (snapshotIndex > 0 && wal.FirstIndex <= snapshotIndex && wal.Read(snapshotIndex, snapshotIndex).First().Term != snapshotTerm)
+        {
+            // A crash between an installed snapshot and the log reset left a stale, conflicting tail: drop it, or this
+            // node would report (and vote with) a last term it does not hold.
+            wal.ResetAfterSnapshot(snapshotIndex, snapshotTerm);
         }
 
         foreach (var record in wal.Read(wal.FirstIndex))
@@ -161,8 +173,11 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         }
     }
 
-    /// <summary>When this replica last had applied everything the leader had told it was committed (Stopwatch ticks; 0 = never).</summary>
-    public long CaughtUpTimestamp => Volatile.Read(ref _caughtUpTimestamp);
+    /// <summary>
+    /// When the leader last told this replica an exact commit index that it has applied (Stopwatch ticks; 0 = never):
+    /// the replica was at most that old then. A replica still catching up does not move it.
+    /// </summary>
+    public long CaughtUpTimestamp => Volatile.Read(ref _freshTimestamp);
 
     /// <summary>Set when the log or the apply task failed.</summary>
     public Exception? Failure => _failure;
@@ -300,10 +315,17 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
                 _commitIndex = target;
             }
 
-            if (_appliedIndex >= endIndex)
+            // DotNext passes min(leader commit, last index of this AppendEntries): it is the leader's exact commit index
+            // when below that last index, or after an empty AppendEntries (sent only to a follower holding everything).
+            if (_lastAppendEmpty || endIndex < _lastAppendEnd)
             {
-                // Told what is committed and already has it: fresh as of now (bounded-staleness reads).
-                Volatile.Write(ref _caughtUpTimestamp, Stopwatch.GetTimestamp());
+                var now = Stopwatch.GetTimestamp();
+                _announcedCommit = endIndex;
+                _announcedTimestamp = now;
+                if (_appliedIndex >= endIndex)
+                {
+                    Volatile.Write(ref _freshTimestamp, now);
+                }
             }
         }
 
@@ -335,6 +357,8 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
             {
                 return;
             }
+
+            ObjectDisposedException.ThrowIf(_closed, this);
 
             await signal.WaitAsync(token).ConfigureAwait(false);
         }
@@ -374,6 +398,12 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
             }
 
             received.Add((entry.Term, await CopyPayloadAsync(entry, token).ConfigureAwait(false)));
+        }
+
+        lock (_stateLock)
+        {
+            _lastAppendEmpty = received.Count == 0;
+            _lastAppendEnd = startIndex + received.Count - 1;
         }
 
         if (received.Count == 0)
@@ -470,7 +500,8 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
 
         if (dropped is { Count: > 0 })
         {
-            _host.EntriesDropped(dropped, mayHaveApplied: false);
+            // Another node may still hold and commit a truncated entry: its outcome is unknown, never "not applied".
+            _host.EntriesDropped(dropped, mayHaveApplied: true);
         }
     }
 
@@ -513,6 +544,7 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         await _applyGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(_closed, this);
             _host.RestoreSnapshot(info);
             lock (_walLock)
             {
@@ -581,6 +613,7 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(_closed, this);
             action();
         }
         finally
@@ -670,6 +703,15 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         }
 
         var (entries, snapshotIndex, opened) = Collect(startIndex, endIndex, reader.LogEntryMetadataOnly);
+        if (entries.Length == 0 && snapshotIndex is not null)
+        {
+            // Opening verifies the whole file's checksum: done outside the log lock so appends are not held up.
+            var snapshot = _snapshot ?? throw new InvalidOperationException("The snapshot is gone.");
+            opened = new SnapshotLogEntry(snapshot, _snapshots.OpenRead(snapshot));
+            entries = [opened];
+            snapshotIndex = snapshot.Index;
+        }
+
         try
         {
             return await reader.ReadAsync<IRaftLogEntry, EntryList>(new EntryList(entries), snapshotIndex, token).ConfigureAwait(false);
@@ -712,8 +754,7 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
                     return ([new TermOnlyEntry(snapshot.Term, true)], snapshot.Index, null);
                 }
 
-                var entry = new SnapshotLogEntry(snapshot, _snapshots.OpenRead(snapshot));
-                return ([entry], snapshot.Index, entry);
+                return ([], snapshot.Index, null);
             }
 
             return (CollectRange(start, end, metadataOnly), null, null);
@@ -789,7 +830,19 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
                     bytes += pending.Stored.Length;
                 }
 
-                WriteBatch(batch);
+                try
+                {
+                    WriteBatch(batch);
+                }
+                catch (Exception ex)
+                {
+                    // A broken invariant: fail loudly (the watchdog reopens the log) instead of leaving appends hanging.
+                    Fail(ex);
+                    foreach (var p in batch)
+                    {
+                        p.Completion.TrySetException(ex);
+                    }
+                }
             }
         }
         catch (OperationCanceledException)
@@ -831,7 +884,8 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
             {
                 if (p.Term < lastTerm)
                 {
-                    // A deposed leader's late append: the log already holds a newer term.
+                    // A deposed leader's late append: the log already holds a newer term. (The node stamps its entries
+                    // with the term it was elected in, never the stored current term: see StatehouseNode.ReplicateAsync.)
                     p.Completion.TrySetException(new NotLeaderException());
                     continue;
                 }
@@ -850,6 +904,16 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
             try
             {
                 _wal.Append(records);
+            }
+            catch (ArgumentException ex)
+            {
+                // Refused before any I/O (e.g. a record over the size limit): those appends fail, the log goes on.
+                foreach (var (p, _) in accepted)
+                {
+                    p.Completion.TrySetException(ex);
+                }
+
+                return;
             }
             catch (Exception ex)
             {
@@ -965,9 +1029,11 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         lock (_stateLock)
         {
             CacheEvict();
+            if (AppliedIndex >= _announcedCommit && _announcedTimestamp > Volatile.Read(ref _freshTimestamp))
+            {
+                Volatile.Write(ref _freshTimestamp, _announcedTimestamp);
+            }
         }
-
-        Volatile.Write(ref _caughtUpTimestamp, Stopwatch.GetTimestamp());
     }
 
     // ---- Tail cache (recent entries in memory: replication and apply read them without I/O) ----
@@ -1074,10 +1140,25 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
 
         // An apply round in progress finishes under the gate; wait for it before closing the files.
         await _applyGate.WaitAsync().ConfigureAwait(false);
-        lock (_walLock)
+        try
         {
-            _wal.Dispose();
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            lock (_walLock)
+            {
+                _wal.Dispose();
+            }
         }
+        finally
+        {
+            _applyGate.Release();
+        }
+
+        Signal(ref _appliedSignal);
     }
 
     protected override void Dispose(bool disposing)
