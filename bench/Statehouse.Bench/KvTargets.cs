@@ -11,8 +11,24 @@ internal interface IKvTarget : IDisposable
 {
     Task PutAsync(byte[] key, byte[] value, CancellationToken cancellationToken);
 
-    /// <summary>A linearizable read; returns whether the key exists.</summary>
+    /// <summary>A read (linearizable unless the target was created with <see cref="ReadMode.Local"/>); returns whether the key exists.</summary>
     Task<bool> GetAsync(byte[] key, CancellationToken cancellationToken);
+}
+
+/// <summary>How gets are served.</summary>
+internal enum ReadMode
+{
+    /// <summary>No read options (Statehouse: unspecified = linearizable; etcd serializable = false), as bench/run.sh measures.</summary>
+    Default,
+
+    /// <summary>Statehouse consistency linearizable, explicit (read index); etcd serializable = false (ReadIndex through Raft).</summary>
+    Linearizable,
+
+    /// <summary>
+    /// Served from the contacted member's own state: Statehouse consistency session (min_revision = the highest
+    /// revision this process has seen, so read-your-writes and monotonic); etcd serializable = true.
+    /// </summary>
+    Local,
 }
 
 internal static class KvTargets
@@ -20,11 +36,27 @@ internal static class KvTargets
     /// <summary>Each call is bounded: a stuck server shows up as DeadlineExceeded errors, not as a hung benchmark.</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
-    public static IKvTarget Create(string target, string endpoint) => target switch
+    public static IKvTarget Create(string target, string endpoint, ReadMode read = ReadMode.Default) => target switch
     {
-        "statehouse" => new StatehouseTarget(endpoint),
-        "etcd" => new EtcdTarget(endpoint),
+        "statehouse" => new StatehouseTarget(endpoint, read),
+        "etcd" => new EtcdTarget(endpoint, read),
         _ => throw new ArgumentException($"--target must be statehouse or etcd, got '{target}'."),
+    };
+
+    public static ReadMode ParseRead(string read) => read switch
+    {
+        "default" => ReadMode.Default,
+        "linearizable" => ReadMode.Linearizable,
+        "local" => ReadMode.Local,
+        _ => throw new ArgumentException($"--read must be default, linearizable or local (Statehouse session, etcd serializable), got '{read}'."),
+    };
+
+    /// <summary>The name of the read mode on <paramref name="target"/>, for the results.</summary>
+    public static string ReadName(string target, ReadMode read) => (target, read) switch
+    {
+        (_, ReadMode.Default or ReadMode.Linearizable) => "linearizable",
+        ("etcd", ReadMode.Local) => "serializable",
+        _ => "session",
     };
 
     /// <summary>One HTTP/2 connection, multiplexed by every client task.</summary>
@@ -43,31 +75,65 @@ internal static class KvTargets
     public static DateTime Deadline() => DateTime.UtcNow.Add(CallTimeout);
 }
 
-internal sealed class StatehouseTarget(string endpoint) : IKvTarget
+internal sealed class StatehouseTarget(string endpoint, ReadMode read = ReadMode.Default) : IKvTarget
 {
     private const string Keyspace = "default";
     private readonly GrpcChannel _channel = KvTargets.Channel(endpoint);
     private V1.KV.KVClient? _client;
+
+    /// <summary>The session token: the highest revision any response to this process carried (shared by its client tasks).</summary>
+    private long _session;
 
     private V1.KV.KVClient Client => _client ??= new V1.KV.KVClient(_channel);
 
     public async Task PutAsync(byte[] key, byte[] value, CancellationToken cancellationToken)
     {
         var request = new V1.PutRequest { Keyspace = Keyspace, Key = UnsafeByteOperations.UnsafeWrap(key), Value = UnsafeByteOperations.UnsafeWrap(value) };
-        await Client.PutAsync(request, deadline: KvTargets.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+        var response = await Client.PutAsync(request, deadline: KvTargets.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+        Observe(response.Header);
     }
 
     public async Task<bool> GetAsync(byte[] key, CancellationToken cancellationToken)
     {
         var request = new V1.GetRequest { Keyspace = Keyspace, Key = UnsafeByteOperations.UnsafeWrap(key) };
+        if (read == ReadMode.Local)
+        {
+            request.Read = new V1.ReadOptions { Consistency = V1.ReadConsistency.Session, MinRevision = Volatile.Read(ref _session) };
+        }
+        else if (read == ReadMode.Linearizable)
+        {
+            request.Read = new V1.ReadOptions { Consistency = V1.ReadConsistency.Linearizable };
+        }
+
         var response = await Client.GetAsync(request, deadline: KvTargets.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+        Observe(response.Header);
         return response.Found;
+    }
+
+    private void Observe(V1.ResponseHeader? header)
+    {
+        if (header is null)
+        {
+            return;
+        }
+
+        var seen = Volatile.Read(ref _session);
+        while (header.Revision > seen)
+        {
+            var was = Interlocked.CompareExchange(ref _session, header.Revision, seen);
+            if (was == seen)
+            {
+                return;
+            }
+
+            seen = was;
+        }
     }
 
     public void Dispose() => _channel.Dispose();
 }
 
-internal sealed class EtcdTarget(string endpoint) : IKvTarget
+internal sealed class EtcdTarget(string endpoint, ReadMode read = ReadMode.Default) : IKvTarget
 {
     private readonly GrpcChannel _channel = KvTargets.Channel(endpoint);
     private Etcd.KV.KVClient? _client;
@@ -82,8 +148,9 @@ internal sealed class EtcdTarget(string endpoint) : IKvTarget
 
     public async Task<bool> GetAsync(byte[] key, CancellationToken cancellationToken)
     {
-        // serializable = false: linearizable, etcd's default (ReadIndex through Raft before answering).
-        var request = new Etcd.RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Serializable = false };
+        // serializable = false: linearizable, etcd's default (ReadIndex through Raft before answering);
+        // true: the contacted member answers from its own state.
+        var request = new Etcd.RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Serializable = read == ReadMode.Local };
         var response = await Client.RangeAsync(request, deadline: KvTargets.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
         return response.Kvs.Count > 0;
     }

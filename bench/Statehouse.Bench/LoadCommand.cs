@@ -25,6 +25,10 @@ internal static class LoadCommand
         var output = a.OptionalStr("out");
         var idleWaitMs = a.Int("idle-wait-ms", 5_000);
         var maxOpsPerClient = a.Long("max-ops-per-client", 10_000_000);
+        var read = KvTargets.ParseRead(a.Str("read", "default"));
+        var clusterPids = ParsePids(a.OptionalStr("cluster-pids"));   // every member of a cluster: CPU per op of the whole cluster
+        var label = a.OptionalStr("label");                           // the case name in cluster-report (default: the workload)
+        var via = a.OptionalStr("via");                               // leader | follower: which member the clients talk to
         a.RejectUnknown();
         if (workload is not ("put" or "get" or "mixed"))
         {
@@ -37,7 +41,7 @@ internal static class LoadCommand
         }
 
         var keys = Keys.Make("bench/", keyCount);
-        using var kv = KvTargets.Create(target, endpoint);
+        using var kv = KvTargets.Create(target, endpoint, read);
         await kv.PutAsync(keys[0], Keys.Value(valueBytes, 0), CancellationToken.None).ConfigureAwait(false); // connect, fail fast
 
         var idle = idleWaitMs > 0 ? await ProcCpu.WaitForIdleAsync(80, TimeSpan.FromMilliseconds(idleWaitMs)).ConfigureAwait(false) : double.NaN;
@@ -59,9 +63,11 @@ internal static class LoadCommand
 
         await SleepUntilAsync(measureFrom).ConfigureAwait(false);
         var server0 = serverPid > 0 ? ProcCpu.CpuMicros(serverPid) : null;
+        var cluster0 = SumCpu(clusterPids);
         var self0 = ProcCpu.CpuMicros(Environment.ProcessId);
         await SleepUntilAsync(measureTo).ConfigureAwait(false);
         var server1 = serverPid > 0 ? ProcCpu.CpuMicros(serverPid) : null;
+        var cluster1 = SumCpu(clusterPids);
         var self1 = ProcCpu.CpuMicros(Environment.ProcessId);
         var allClients = Task.WhenAll(tasks);
         if (await Task.WhenAny(allClients, Task.Delay(TimeSpan.FromSeconds(15))).ConfigureAwait(false) != allClients)
@@ -78,6 +84,7 @@ internal static class LoadCommand
         var opsPerSec = all.Count / seconds;
         double? serverUs = server0 is { } s0 && server1 is { } s1 && all.Count > 0 ? (s1 - s0) / all.Count : null;
         double? clientUs = self0 is { } c0 && self1 is { } c1 && all.Count > 0 ? (c1 - c0) / all.Count : null;
+        double? clusterUs = cluster0 is { } k0 && cluster1 is { } k1 && all.Count > 0 ? (k1 - k0) / all.Count : null;
         var result = new JsonObject
         {
             ["kind"] = "load",
@@ -93,13 +100,22 @@ internal static class LoadCommand
             ["client_cpu_us_per_op"] = clientUs is { } cu ? Results.R(cu) : null,
             ["idle_pct_before"] = Results.R(idle),
         };
+        if (clusterPids.Length > 0 || label is not null || via is not null || read != ReadMode.Default)
+        {
+            result["case"] = label ?? workload;
+            result["via"] = via;
+            result["read"] = workload == "put" ? null : KvTargets.ReadName(target, read);
+            result["cluster_cpu_us_per_op"] = clusterUs is { } ku ? Results.R(ku) : null;
+            result["members"] = clusterPids.Length;
+        }
+
         Results.AddLatencies(result, "", all);
         if (errors.Total > 0)
         {
             result["error_summary"] = errors.Summary();
         }
 
-        Console.WriteLine($"{target,-10} {workload,-5} c={clients,-4} {opsPerSec,9:F0} ops/s  p50 {Results.Ms(all.PercentileMs(0.5))} ms  p99 {Results.Ms(all.PercentileMs(0.99))} ms  p999 {Results.Ms(all.PercentileMs(0.999))} ms  max {Results.Ms(all.PercentileMs(1))} ms  errors {errors.Total}  server {serverUs:F1} µs/op  client {clientUs:F1} µs/op  (idle before {idle:F0}%)");
+        Console.WriteLine($"{target,-10} {label ?? workload,-5}{(via is null ? "" : " via " + via)} c={clients,-4} {opsPerSec,9:F0} ops/s  p50 {Results.Ms(all.PercentileMs(0.5))} ms  p99 {Results.Ms(all.PercentileMs(0.99))} ms  p999 {Results.Ms(all.PercentileMs(0.999))} ms  max {Results.Ms(all.PercentileMs(1))} ms  errors {errors.Total}  server {serverUs:F1} µs/op{(clusterUs is { } kus ? $"  cluster {kus:F1} µs/op" : "")}  client {clientUs:F1} µs/op  (idle before {idle:F0}%)");
         if (errors.Total > 0)
         {
             Console.WriteLine("  errors: " + errors.Summary());
@@ -152,6 +168,32 @@ internal static class LoadCommand
                 histogram.Record(LatencyHistogram.TicksToNs(t1 - t0));
             }
         }
+    }
+
+    private static int[] ParsePids(string? list) => list is null
+        ? []
+        : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>CPU time of all <paramref name="pids"/> together; null when there are none or one of them is gone.</summary>
+    private static double? SumCpu(int[] pids)
+    {
+        if (pids.Length == 0)
+        {
+            return null;
+        }
+
+        double sum = 0;
+        foreach (var pid in pids)
+        {
+            if (ProcCpu.CpuMicros(pid) is not { } us)
+            {
+                return null;
+            }
+
+            sum += us;
+        }
+
+        return sum;
     }
 
     public static async Task SleepUntilAsync(long timestamp)

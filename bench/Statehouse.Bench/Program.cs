@@ -12,6 +12,13 @@ usage: statehouse-bench <command> [--option value ...]
   restart   --dll statehouse.dll --data DIR --http H:P --grpc H:P --pid PID --pidfile F [--rounds 3 --tail-writes 20000 --keys 1000000 --out F]
   wal       [--appends 5000 --batches 1,64 --value-bytes 100 --data DIR]   (the log alone: append + fdatasync)
   report    --in results.jsonl
+  (3-member clusters, used by bench/cluster.sh; FILE = one member per line: name, gRPC URL, HTTP URL or -, pidfile, log, command, tab-separated)
+  load ... [--read default|linearizable|local --cluster-pids P1,P2,P3 --label CASE --via leader|follower]
+            local reads: Statehouse consistency session (min_revision = highest revision seen), etcd serializable
+  cluster-leader --target statehouse|etcd --members FILE [--timeout-seconds 30 --wait-caught-up]   prints the leader's name
+  failover  --target statehouse|etcd --members FILE [--rounds 1 --round-offset 0 --write-timeout-ms 100 --interval-ms 2
+            --settle-ms 1000 --failover-timeout-seconds 30 --catch-up-timeout-seconds 60 --max-seconds 600 --out F]
+  cluster-report --in results.jsonl
 """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -33,6 +40,9 @@ try
         "restart" => await RestartCommand.RunAsync(a),
         "wal" => await WalCommand.RunAsync(a),
         "report" => ReportCommand.Run(a),
+        "cluster-leader" => await ClusterLeaderCommand.RunAsync(a),
+        "failover" => await FailoverCommand.RunAsync(a),
+        "cluster-report" => ClusterReportCommand.Run(a),
         _ => throw new ArgumentException($"Unknown command '{args[0]}'.\n{Usage}"),
     };
 }

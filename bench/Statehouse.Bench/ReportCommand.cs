@@ -151,7 +151,7 @@ internal static class ReportCommand
 
     private static string Spread(List<JsonObject> runs, string field, string format) => Spread(runs.Select(r => Num(r, field)).ToList(), format);
 
-    private static string Spread(List<double> values, string format)
+    internal static string Spread(List<double> values, string format)
     {
         var v = values.Where(double.IsFinite).ToList();
         if (v.Count == 0)
@@ -163,7 +163,7 @@ internal static class ReportCommand
         return v.Count == 1 ? median : $"{median} [{v.Min().ToString(format, Inv)}–{v.Max().ToString(format, Inv)}]";
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var v = values.Where(double.IsFinite).OrderBy(x => x).ToList();
         if (v.Count == 0)
