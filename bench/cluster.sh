@@ -6,7 +6,7 @@
 #   bash bench/cluster.sh [--quick] [--rounds N] [--seconds S] [--failover-rounds F] [--out DIR]
 #   env: BENCH_QUICK=1 (= --quick: 1 round × 3 s, 3 failover rounds), SYSTEMS="statehouse etcd" (or just one),
 #        KEEP_DATA=1 (keep the data folders), ETCD_ELECTION_MS / ETCD_HEARTBEAT_MS (etcd defaults 1000 / 100),
-#        SKIP_LOAD=1 (failover only)
+#        SKIP_LOAD=1 (failover only), CASES_ONLY='put 64|put 256' (some load cases only), FAILOVER_ROUNDS=0
 #
 # Every process this script starts is recorded in a pidfile and stopped by PID on exit (also on error or Ctrl-C).
 # Every wait and every loop is bounded.
@@ -207,6 +207,9 @@ done
 
 # workload clients read label
 CASES=("put 1 default put" "put 16 default put" "put 64 default put" "put 256 default put" "get 64 linearizable get" "get 64 local get-local")
+if [ -n "${CASES_ONLY:-}" ]; then   # e.g. CASES_ONLY='put 64|put 256' for a quick look at some cases
+  kept=(); for c in "${CASES[@]}"; do if echo "$c" | grep -Eq "^(${CASES_ONLY}) "; then kept+=("$c"); fi; done; CASES=("${kept[@]}")
+fi
 run_load() {   # run_load SYSTEM ROUND VIA WORKLOAD CLIENTS READ LABEL
   local t=$1 round=$2 via=$3 workload=$4 clients=$5 read=$6 label=$7 leader member
   leader=$(leader_of "$t") || { log "$t: no leader; skipping $label c=$clients"; return 0; }
@@ -232,7 +235,7 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
   # Statehouse forwards writes from followers to the leader: the same 64-client puts through a follower.
-  has statehouse && run_load statehouse "$round" follower put 64 default put
+  if [ -z "${CASES_ONLY:-}" ] || echo "put 64" | grep -Eq "^(${CASES_ONLY})"; then has statehouse && run_load statehouse "$round" follower put 64 default put; fi
 done
 fi
 

@@ -32,6 +32,13 @@ public sealed record RaftOptions
     /// <summary>Recent log entries kept in memory for replication and apply, in bytes.</summary>
     public long TailCacheBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Replication requests DotNext queues per follower (its MaxReplicationLag, default 16). Every write batch and every
+    /// linearizable read barrier adds one; when the queue is full DotNext counts that follower as unavailable for the
+    /// request ("member is too far behind"), and the commit waits for a later round: a latency spike under load.
+    /// </summary>
+    public int ReplicationQueueLength { get; init; } = 256;
+
     /// <summary>Most log entries (command batches) a leader has in flight at once.</summary>
     public int MaxEntriesInFlight { get; init; } = 8;
 

@@ -374,6 +374,7 @@ public sealed partial class StatehouseNode : IRaftStateHost
             LowerElectionTimeout = raft.ElectionTimeoutMinMs,
             UpperElectionTimeout = raft.ElectionTimeoutMaxMs,
             RequestTimeout = raft.RequestTimeout,
+            MaxReplicationLag = raft.ReplicationQueueLength,
             LoggerFactory = _loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         };
         foreach (var (key, value) in raft.Metadata)

@@ -24,6 +24,11 @@ public static class StatehouseServer
     public static async Task<WebApplication> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+
+        // Log appends block a thread for their fdatasync (leader writer, follower appends): with the default minimum of
+        // one worker per core, a few concurrent syncs starve the pool until it slowly injects threads.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), Math.Max(io, 16));
         var http = ParseEndpoint(options.HttpEndpoint, "--http");
         var grpc = ParseEndpoint(options.GrpcEndpoint, "--grpc");
 

@@ -724,6 +724,11 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
 
     private (IRaftLogEntry[] Entries, long? SnapshotIndex, SnapshotLogEntry? Opened) Collect(long start, long end, bool metadataOnly)
     {
+        if (start > 0 && TryCollectInMemory(start, end, metadataOnly) is { } fast)
+        {
+            return (fast, null, null);
+        }
+
         lock (_walLock)
         {
             SnapshotInfo? snapshot;
@@ -758,6 +763,54 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
             }
 
             return (CollectRange(start, end, metadataOnly), null, null);
+        }
+    }
+
+    /// <summary>
+    /// The hot path of replication and apply: entries held in the tail cache (or terms held in the term index) are
+    /// served under the state lock alone, so readers never wait for the writer's fdatasync under the log lock.
+    /// Null when the range starts outside memory (then the log lock path reads disk or answers with the snapshot).
+    /// </summary>
+    private IRaftLogEntry[]? TryCollectInMemory(long start, long end, bool metadataOnly)
+    {
+        end = Math.Min(end, start + MaxEntriesPerRead - 1);
+        lock (_stateLock)
+        {
+            if (end > _lastIndex)
+            {
+                return null;
+            }
+
+            if (metadataOnly)
+            {
+                if (start < _terms.FirstIndex || _terms.FirstIndex == 0)
+                {
+                    return null;
+                }
+
+                var terms = new IRaftLogEntry[end - start + 1];
+                for (var i = start; i <= end; i++)
+                {
+                    terms[i - start] = new TermOnlyEntry(_terms.TermAt(i) ?? throw new InvalidOperationException($"No term for entry {i}."), false);
+                }
+
+                return terms;
+            }
+
+            if (_cache.Count == 0 || start < _cache[0].Index)
+            {
+                return null;
+            }
+
+            var result = new List<IRaftLogEntry>((int)(end - start + 1));
+            long bytes = 0;
+            for (var i = (int)(start - _cache[0].Index); i < _cache.Count && _cache[i].Index <= end && (bytes < MaxBytesPerRead || result.Count == 0); i++)
+            {
+                result.Add(_cache[i]);
+                bytes += _cache[i].Stored.Length;
+            }
+
+            return result.Count == 0 ? null : [.. result];
         }
     }
 
@@ -995,9 +1048,16 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         }
 
         StoredLogEntry[] entries;
-        lock (_walLock)
+        if (TryCollectInMemory(from, to, metadataOnly: false) is { } cached)
         {
-            entries = CollectRange(from, to, metadataOnly: false).Cast<StoredLogEntry>().ToArray();
+            entries = cached.Cast<StoredLogEntry>().ToArray();
+        }
+        else
+        {
+            lock (_walLock)
+            {
+                entries = CollectRange(from, to, metadataOnly: false).Cast<StoredLogEntry>().ToArray();
+            }
         }
 
         foreach (var entry in entries)
