@@ -77,7 +77,7 @@ public sealed class RaftClusterTests
     [Fact]
     public async Task LaggingFollower_IsBroughtBack_BySnapshotInstall()
     {
-        await using var cluster = new InProcessCluster(3, o => o with { SnapshotThresholdEntries = 20, SnapshotThresholdCommands = 20, SegmentSizeBytes = 4096 });
+        await using var cluster = new InProcessCluster(3, o => o with { SnapshotThresholdEntries = 20, SnapshotThresholdCommands = 20, SegmentSizeBytes = 4096, Raft = o.Raft! with { TailCacheBytes = 1 } });
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
         var lagging = Array.FindIndex(cluster.Nodes, n => n != leader);

@@ -422,13 +422,14 @@ public sealed class ClusterTests
         throw new TimeoutException("Timed out waiting for " + what);
     }
 
-    /// <summary>A client: puts (unique values, idempotency key, retried on other nodes) and linearizable gets on a few keys.</summary>
+    /// <summary>A client: puts (unique values, idempotency keys), compare-and-sets and linearizable gets on a few keys, on random nodes.</summary>
     private static async Task Workload(ClusterProcesses cluster, int worker, RegisterHistory history, ConcurrentDictionary<string, string> acked,
         ConcurrentDictionary<int, bool> down, CancellationToken stop)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         var random = new Random(worker);
         var sequence = 0;
+        var lastSeen = new Dictionary<string, long>();
         while (!stop.IsCancellationRequested)
         {
             var node = random.Next(cluster.Nodes.Count);
@@ -441,7 +442,28 @@ public sealed class ClusterTests
             var start = RegisterHistory.Now;
             try
             {
-                if (random.Next(2) == 0)
+                var op = random.Next(3);
+                if (op == 2 && lastSeen.TryGetValue(key, out var expected))
+                {
+                    // Compare-and-set against the revision this client last saw.
+                    var value = $"c{worker}-{sequence++}";
+                    using var request = new HttpRequestMessage(HttpMethod.Put, cluster.Url(node, $"/v1/kv/default/{key}")) { Content = new StringContent(value) };
+                    request.Headers.Add("Idempotency-Key", $"it-{worker}-{value}");
+                    request.Headers.TryAddWithoutValidation("If-Match", $"\"{expected}\"");
+                    using var response = await http.SendAsync(request, CancellationToken.None);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        var revision = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revision").GetInt64();
+                        history.Add(new RegisterOp(key, true, value, revision, start, RegisterHistory.Now) { Expected = expected });
+                        acked[$"{key}@{revision}"] = value;
+                        lastSeen[key] = revision;
+                    }
+                    else if (response.StatusCode == HttpStatusCode.PreconditionFailed)
+                    {
+                        lastSeen.Remove(key);
+                    }
+                }
+                else if (op != 1)
                 {
                     var value = $"w{worker}-{sequence++}";
                     using var request = new HttpRequestMessage(HttpMethod.Put, cluster.Url(node, $"/v1/kv/default/{key}")) { Content = new StringContent(value) };
@@ -461,6 +483,7 @@ public sealed class ClusterTests
                     {
                         var mod = long.Parse(response.Headers.GetValues("X-Statehouse-Mod-Revision").Single(), CultureInfo.InvariantCulture);
                         history.Add(new RegisterOp(key, false, await response.Content.ReadAsStringAsync(), mod, start, RegisterHistory.Now));
+                        lastSeen[key] = mod;
                     }
                     else if (response.StatusCode == HttpStatusCode.NotFound)
                     {

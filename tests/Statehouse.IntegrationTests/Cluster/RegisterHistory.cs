@@ -3,13 +3,19 @@ using System.Diagnostics;
 namespace Statehouse.IntegrationTests.Cluster;
 
 /// <summary>One completed operation on one key: a write (value, the revision it got) or a read (value seen, its mod revision).</summary>
-internal sealed record RegisterOp(string Key, bool IsWrite, string? Value, long Revision, long StartTicks, long EndTicks);
+internal sealed record RegisterOp(string Key, bool IsWrite, string? Value, long Revision, long StartTicks, long EndTicks)
+{
+    /// <summary>For a successful compare-and-set: the mod revision it required (the write it replaced).</summary>
+    public long? Expected { get; init; }
+}
 
 /// <summary>
 /// Records get/put histories and checks the conditions a linearizable multi-register store must meet, with the
 /// revisions the store reports as the witness order: (1) a read returns exactly what the write with that revision
 /// wrote (or nothing at revision 0); (2) real-time order is respected — an operation that starts after another one
-/// finished never sees an older revision of the key. (The full checker comes with the fault-lab issue.)
+/// finished never sees an older revision of the key; (3) a successful compare-and-set that required revision e and
+/// produced r replaced exactly e: no acknowledged write of the key lies strictly between them. (The full checker
+/// comes with the fault-lab issue.)
 /// </summary>
 internal sealed class RegisterHistory
 {
@@ -65,6 +71,15 @@ internal sealed class RegisterHistory
                 if (written.TryGetValue(r.Revision, out var value) && value != r.Value)
                 {
                     problems.Add($"{byKey.Key}: read saw '{r.Value}' at revision {r.Revision}, but that write wrote '{value}'");
+                }
+            }
+
+            foreach (var cas in writes.Where(w => w.Expected is not null))
+            {
+                var between = writes.FirstOrDefault(w => w.Revision > cas.Expected && w.Revision < cas.Revision);
+                if (between is not null)
+                {
+                    problems.Add($"{byKey.Key}: compare-and-set expected revision {cas.Expected} and wrote {cas.Revision}, but a write at {between.Revision} came between");
                 }
             }
 
