@@ -27,18 +27,10 @@ public sealed partial class StatehouseNode
         {
             batch.Clear();
             commands.Clear();
-            long bytes = 0;
-            while (batch.Count < _options.MaxBatchCommands && bytes < _options.MaxBatchBytes && reader.TryRead(out var proposal))
+            DrainInto(batch);
+            foreach (var proposal in batch)
             {
-                if (proposal.Action is { } action)
-                {
-                    RunAction(action);
-                    continue;
-                }
-
-                batch.Add(proposal);
                 commands.Add(proposal.Command!);
-                bytes += EstimateBytes(proposal.Command!);
             }
 
             if (batch.Count == 0)
@@ -129,6 +121,27 @@ public sealed partial class StatehouseNode
             || _commandsSinceSnapshot >= Math.Max(_options.SnapshotThresholdCommands, _machine.View.TotalKeysCached / 8))
         {
             TryStartSnapshot(null);
+        }
+    }
+
+    /// <summary>
+    /// Takes what is queued into one batch (up to <see cref="NodeOptions.MaxBatchCommands"/> commands or
+    /// <see cref="NodeOptions.MaxBatchBytes"/>), running maintenance actions met on the way: the group commit.
+    /// </summary>
+    private void DrainInto(List<Proposal> batch)
+    {
+        var reader = _proposals.Reader;
+        long bytes = 0;
+        while (batch.Count < _options.MaxBatchCommands && bytes < _options.MaxBatchBytes && reader.TryRead(out var proposal))
+        {
+            if (proposal.Action is { } action)
+            {
+                RunAction(action);
+                continue;
+            }
+
+            batch.Add(proposal);
+            bytes += EstimateBytes(proposal.Command!);
         }
     }
 

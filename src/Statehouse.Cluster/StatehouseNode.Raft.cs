@@ -420,18 +420,7 @@ public sealed partial class StatehouseNode : IRaftStateHost
         {
             await _inFlight!.WaitAsync().ConfigureAwait(false);
             var batch = new List<Proposal>(Math.Min(_options.MaxBatchCommands, 256));
-            long bytes = 0;
-            while (batch.Count < _options.MaxBatchCommands && bytes < _options.MaxBatchBytes && reader.TryRead(out var proposal))
-            {
-                if (proposal.Action is { } action)
-                {
-                    RunAction(action);
-                    continue;
-                }
-
-                batch.Add(proposal);
-                bytes += EstimateBytes(proposal.Command!);
-            }
+            DrainInto(batch);
 
             if (batch.Count == 0)
             {
