@@ -40,7 +40,7 @@ public sealed record RaftOptions
     public int ReplicationQueueLength { get; init; } = 256;
 
     /// <summary>Most log entries (command batches) a leader has in flight at once.</summary>
-    public int MaxEntriesInFlight { get; init; } = 8;
+    public int MaxEntriesInFlight { get; init; } = 32;
 
     /// <summary>
     /// The watchdog restarts the Raft group from disk when the applied index has not moved for this long while the
