@@ -120,7 +120,7 @@ public sealed partial class StateClient : IAsyncDisposable, IDisposable
     /// Raises <see cref="SessionRevision"/> to <paramref name="revision"/> if it is higher: carries a session token
     /// from another client or process (e.g. one that made a write this client must then read).
     /// </summary>
-    /// <param name="revision">A revision from a response (<c>ResponseHeader.revision</c>, the HTTP <c>Statehouse-Revision</c> header, a result's <c>Revision</c>).</param>
+    /// <param name="revision">A revision from a response (<c>ResponseHeader.revision</c>, the HTTP <c>X-Statehouse-Revision</c> or <c>Statehouse-Session</c> header, a result's <c>Revision</c>).</param>
     public void ObserveRevision(long revision)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(revision);
