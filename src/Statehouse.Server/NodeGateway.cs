@@ -124,7 +124,17 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
                 }
             }
 
-            var leader = await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false);
+            if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+            {
+                // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
+                if (attempt >= MaxRoutingAttempts)
+                {
+                    throw new StatehouseException(ErrorCode.Unavailable, "Leadership kept moving while the request was routed; retry.");
+                }
+
+                continue;
+            }
+
             try
             {
                 var reply = await peers.Peer(leader).ReadIndexAsync(new V1.ReadIndexRequest(), deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -180,7 +190,17 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
                 command = command with { RequestId = "fwd-" + Guid.NewGuid().ToString("N") };
             }
 
-            var leader = await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false);
+            if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+            {
+                // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
+                if (attempt >= MaxRoutingAttempts)
+                {
+                    throw new StatehouseException(ErrorCode.Unavailable, "Leadership kept moving while the request was routed; retry.");
+                }
+
+                continue;
+            }
+
             V1.ForwardResponse reply;
             try
             {
@@ -281,7 +301,17 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
                 }
             }
 
-            var leader = await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false);
+            if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+            {
+                // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
+                if (attempt >= MaxRoutingAttempts)
+                {
+                    throw new StatehouseException(ErrorCode.Unavailable, "Leadership kept moving while the request was routed; retry.");
+                }
+
+                continue;
+            }
+
             try
             {
                 var reply = await peers.Peer(leader).LeaseAsync(new V1.PeerLeaseRequest { Id = leaseId, KeepAlive = keepAlive }, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -310,9 +340,10 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
 
     /// <summary>
     /// The leader's gRPC address. Waits up to two election timeouts for one to be known (an election in progress);
-    /// then Unavailable (a partitioned minority never has a leader).
+    /// then Unavailable (a partitioned minority never has a leader). Null when this node itself became the leader
+    /// meanwhile (the caller serves the request here).
     /// </summary>
-    public async ValueTask<string> LeaderGrpcAsync(CancellationToken cancellationToken)
+    public async ValueTask<string?> LeaderGrpcAsync(CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 2 * options.ElectionTimeoutMaxMs / 1000);
         while (true)
@@ -331,7 +362,7 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
             await Task.Delay(25, cancellationToken).ConfigureAwait(false);
             if (node.IsLeader)
             {
-                throw new StatehouseException(ErrorCode.NotLeader, "This node became the leader; retry.");
+                return null;
             }
         }
     }

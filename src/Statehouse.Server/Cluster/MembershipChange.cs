@@ -78,7 +78,8 @@ internal static class MembershipChange
 
     private static async Task OnLeaderAsync(NodeGateway gateway, Func<V1.Cluster.ClusterClient, Task<V1.ClusterMembersResponse>> call, CancellationToken cancellationToken)
     {
-        var leader = await gateway.LeaderGrpcAsync(cancellationToken).ConfigureAwait(false);
+        var leader = await gateway.LeaderGrpcAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new StatehouseException(ErrorCode.Unavailable, "This node became the leader while the change was being routed; retry.");
         try
         {
             await call(gateway.Peers.Cluster(leader)).ConfigureAwait(false);
