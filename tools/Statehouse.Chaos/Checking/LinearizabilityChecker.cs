@@ -1,0 +1,269 @@
+using System.Diagnostics;
+
+namespace Statehouse.Chaos.Checking;
+
+/// <summary>
+/// Checks a key-value history for linearizability: the Wing–Gong search as improved by Lowe (linearize a pending
+/// operation whose invoke is minimal, backtrack on a return reached too early) with memoization of
+/// (set of linearized operations, state) — the approach Porcupine takes, written from the papers. Keys are
+/// independent objects, so the history is split per key and each part is searched on its own.
+/// </summary>
+/// <remarks>
+/// Operations with unknown outcome get a return time of +∞ and accept any answer: they may take effect anywhere after
+/// their invoke; taking effect after everything else is the same, for what clients saw, as never taking effect.
+/// The search is exponential in the worst case: a time budget turns a search that does not finish into
+/// <see cref="Verdict.Unknown"/>, never into a pass.
+/// </remarks>
+public static class LinearizabilityChecker
+{
+    /// <summary>Checks every key of <paramref name="history"/>; the first violation found is returned.</summary>
+    /// <param name="history">Completed and unknown operations.</param>
+    /// <param name="initialValue">The value of a key before any write (null = absent; "" for append stores).</param>
+    /// <param name="budget">Time allowed for the whole check.</param>
+    public static LinearizabilityResult Check(IReadOnlyList<KvOperation> history, string? initialValue, TimeSpan budget)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(budget.TotalSeconds * Stopwatch.Frequency);
+        long explored = 0;
+        var unknown = false;
+        foreach (var part in history.GroupBy(o => o.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var ops = part.ToList();
+            var (verdict, states) = CheckOneKey(ops, initialValue, deadline);
+            explored += states;
+            if (verdict == Verdict.NotLinearizable)
+            {
+                return new LinearizabilityResult(Verdict.NotLinearizable, part.Key, ops, Stopwatch.GetElapsedTime(started), explored);
+            }
+
+            unknown |= verdict == Verdict.Unknown;
+        }
+
+        return new LinearizabilityResult(unknown ? Verdict.Unknown : Verdict.Linearizable, null, [], Stopwatch.GetElapsedTime(started), explored);
+    }
+
+    /// <summary>The state transition of one operation from <paramref name="state"/>, or false when its answer is impossible.</summary>
+    internal static bool Step(string? state, KvOperation op, out string? next)
+    {
+        next = state;
+        switch (op.Kind)
+        {
+            case OpKind.Read:
+                return op.Unknown || op.ReadValue == state;
+            case OpKind.Write:
+                next = op.Value;
+                return true;
+            case OpKind.Append:
+                next = (state ?? string.Empty) + op.Value;
+                return true;
+            case OpKind.CompareAndSet:
+                var matches = state == op.Expected;
+                if (op.Unknown || op.Succeeded)
+                {
+                    // Unknown: it swapped if it could (not swapping = taking effect at the end, covered elsewhere).
+                    if (matches)
+                    {
+                        next = op.Value;
+                    }
+
+                    return op.Unknown || matches;
+                }
+
+                return !matches;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(op), op.Kind, "Unknown operation kind.");
+        }
+    }
+
+    private static (Verdict Verdict, long States) CheckOneKey(List<KvOperation> ops, string? initial, long deadline)
+    {
+        var n = ops.Count;
+        if (n == 0)
+        {
+            return (Verdict.Linearizable, 0);
+        }
+
+        // Entries: a call and a return per operation, in time order; at equal times calls first (those ops overlap).
+        var entries = new List<Entry>(2 * n);
+        for (var i = 0; i < n; i++)
+        {
+            var call = new Entry(i, isCall: true, ops[i].Invoked);
+            var ret = new Entry(i, isCall: false, ops[i].Unknown ? long.MaxValue : Math.Max(ops[i].Returned, ops[i].Invoked));
+            call.Match = ret;
+            entries.Add(call);
+            entries.Add(ret);
+        }
+
+        entries.Sort(static (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : (a.IsCall == b.IsCall ? a.Op.CompareTo(b.Op) : (a.IsCall ? -1 : 1)));
+        var head = new Entry(-1, isCall: false, long.MinValue);
+        var previous = head;
+        foreach (var e in entries)
+        {
+            previous.Next = e;
+            e.Prev = previous;
+            previous = e;
+        }
+
+        var linearized = new Bits(n);
+        var cache = new HashSet<CacheKey>();
+        var stack = new Stack<(Entry Call, string? State)>();
+        var state = initial;
+        var current = head.Next;
+        long explored = 0;
+        while (head.Next is not null)
+        {
+            if ((++explored & 0x3FF) == 0 && Stopwatch.GetTimestamp() > deadline)
+            {
+                return (Verdict.Unknown, explored);
+            }
+
+            if (current is null)
+            {
+                // Only returns of operations that were never placed remain before the end: impossible; backtrack.
+                if (!Backtrack())
+                {
+                    return (Verdict.NotLinearizable, explored);
+                }
+
+                continue;
+            }
+
+            if (current.IsCall)
+            {
+                var op = ops[current.Op];
+                if (Step(state, op, out var next))
+                {
+                    linearized.Set(current.Op);
+                    if (cache.Add(new CacheKey(linearized.Clone(), next)))
+                    {
+                        stack.Push((current, state));
+                        state = next;
+                        Lift(current);
+                        current = head.Next;
+                        continue;
+                    }
+
+                    linearized.Clear(current.Op);
+                }
+
+                current = current.Next;
+                continue;
+            }
+
+            // A return whose operation is not placed yet: everything placed so far cannot be extended. Backtrack.
+            if (!Backtrack())
+            {
+                return (Verdict.NotLinearizable, explored);
+            }
+        }
+
+        return (Verdict.Linearizable, explored);
+
+        bool Backtrack()
+        {
+            if (stack.Count == 0)
+            {
+                return false;
+            }
+
+            var (call, before) = stack.Pop();
+            state = before;
+            linearized.Clear(call.Op);
+            Unlift(call);
+            current = call.Next;
+            return true;
+        }
+    }
+
+    private static void Lift(Entry call)
+    {
+        call.Prev!.Next = call.Next;
+        if (call.Next is not null)
+        {
+            call.Next.Prev = call.Prev;
+        }
+
+        var ret = call.Match!;
+        ret.Prev!.Next = ret.Next;
+        if (ret.Next is not null)
+        {
+            ret.Next.Prev = ret.Prev;
+        }
+    }
+
+    private static void Unlift(Entry call)
+    {
+        var ret = call.Match!;
+        ret.Prev!.Next = ret;
+        if (ret.Next is not null)
+        {
+            ret.Next.Prev = ret;
+        }
+
+        call.Prev!.Next = call;
+        if (call.Next is not null)
+        {
+            call.Next.Prev = call;
+        }
+    }
+
+    private sealed class Entry(int op, bool isCall, long time)
+    {
+        public int Op { get; } = op;
+
+        public bool IsCall { get; } = isCall;
+
+        public long Time { get; } = time;
+
+        public Entry? Match { get; set; }
+
+        public Entry? Prev { get; set; }
+
+        public Entry? Next { get; set; }
+    }
+
+    /// <summary>A fixed-size bit set of linearized operations.</summary>
+    private sealed class Bits
+    {
+        private readonly ulong[] _words;
+
+        public Bits(int size) => _words = new ulong[(size + 63) / 64];
+
+        private Bits(ulong[] words) => _words = words;
+
+        public void Set(int i) => _words[i >> 6] |= 1UL << (i & 63);
+
+        public void Clear(int i) => _words[i >> 6] &= ~(1UL << (i & 63));
+
+        public Bits Clone() => new((ulong[])_words.Clone());
+
+        public bool SameAs(Bits other) => _words.AsSpan().SequenceEqual(other._words);
+
+        public int Hash()
+        {
+            var h = new HashCode();
+            foreach (var w in _words)
+            {
+                h.Add(w);
+            }
+
+            return h.ToHashCode();
+        }
+    }
+
+    private readonly struct CacheKey(Bits bits, string? state) : IEquatable<CacheKey>
+    {
+        private readonly int _hash = HashCode.Combine(bits.Hash(), state is null ? 0 : StringComparer.Ordinal.GetHashCode(state));
+
+        public Bits Bits { get; } = bits;
+
+        public string? State { get; } = state;
+
+        public bool Equals(CacheKey other) => _hash == other._hash && State == other.State && Bits.SameAs(other.Bits);
+
+        public override bool Equals(object? obj) => obj is CacheKey other && Equals(other);
+
+        public override int GetHashCode() => _hash;
+    }
+}
