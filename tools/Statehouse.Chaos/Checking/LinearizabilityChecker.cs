@@ -113,7 +113,7 @@ public static class LinearizabilityChecker
         long explored = 0;
         while (head.Next is not null)
         {
-            if ((++explored & 0x3FF) == 0 && Stopwatch.GetTimestamp() > deadline)
+            if ((explored++ & 0x3FF) == 0 && Stopwatch.GetTimestamp() > deadline)
             {
                 return (Verdict.Unknown, explored);
             }
