@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Statehouse.Chaos.Checking;
 
 namespace Statehouse.IntegrationTests.Cluster;
 
@@ -86,6 +87,8 @@ public sealed class ClusterTests
         await AssertAllPresentAsync(cluster, acked);
         Assert.Empty(history.Check());
         Assert.True(history.Count > 100, $"history has {history.Count} operations");
+        var full = history.CheckLinearizable();
+        Assert.True(full.Verdict == Verdict.Linearizable, $"linearizability: {full.Verdict} on key {full.Key} after {full.StatesExplored} steps");
     }
 
     [Fact]
@@ -165,6 +168,8 @@ public sealed class ClusterTests
         await cluster.WaitConvergedAsync();
         await AssertAllPresentAsync(cluster, acked);
         Assert.Empty(history.Check());
+        var full = history.CheckLinearizable();
+        Assert.True(full.Verdict == Verdict.Linearizable, $"linearizability: {full.Verdict} on key {full.Key} after {full.StatesExplored} steps");
         using var gone = await http.GetAsync(cluster.Url(next, "/v1/kv/default/minority"));
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
@@ -430,6 +435,8 @@ public sealed class ClusterTests
         var random = new Random(worker);
         var sequence = 0;
         var lastSeen = new Dictionary<string, long>();
+        var lastValue = new Dictionary<string, string?>();
+        KvOperation? pending = null;
         while (!stop.IsCancellationRequested)
         {
             var node = random.Next(cluster.Nodes.Count);
@@ -450,31 +457,52 @@ public sealed class ClusterTests
                     using var request = new HttpRequestMessage(HttpMethod.Put, cluster.Url(node, $"/v1/kv/default/{key}")) { Content = new StringContent(value) };
                     request.Headers.Add("Idempotency-Key", $"it-{worker}-{value}");
                     request.Headers.TryAddWithoutValidation("If-Match", $"\"{expected}\"");
+                    var expectedValue = lastValue.GetValueOrDefault(key);
+                    pending = new KvOperation(worker, key, OpKind.CompareAndSet, value, expectedValue, start, 0, Unknown: true);
                     using var response = await http.SendAsync(request, CancellationToken.None);
                     if (response.IsSuccessStatusCode)
                     {
                         var revision = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revision").GetInt64();
                         history.Add(new RegisterOp(key, true, value, revision, start, RegisterHistory.Now) { Expected = expected });
+                        history.Record(pending with { Returned = RegisterHistory.Now, Unknown = false, Succeeded = true });
                         acked[$"{key}@{revision}"] = value;
                         lastSeen[key] = revision;
+                        lastValue[key] = value;
                     }
                     else if (response.StatusCode == HttpStatusCode.PreconditionFailed)
                     {
+                        // The revision moved: with unique values per write, a revision mismatch is a value mismatch.
+                        history.Record(pending with { Returned = RegisterHistory.Now, Unknown = false, Succeeded = false });
                         lastSeen.Remove(key);
                     }
+                    else
+                    {
+                        history.Record(pending);
+                    }
+
+                    pending = null;
                 }
                 else if (op != 1)
                 {
                     var value = $"w{worker}-{sequence++}";
                     using var request = new HttpRequestMessage(HttpMethod.Put, cluster.Url(node, $"/v1/kv/default/{key}")) { Content = new StringContent(value) };
                     request.Headers.Add("Idempotency-Key", $"it-{worker}-{value}");
+                    pending = new KvOperation(worker, key, OpKind.Write, value, null, start, 0, Unknown: true);
                     using var response = await http.SendAsync(request, CancellationToken.None);
                     if (response.IsSuccessStatusCode)
                     {
                         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
                         history.Add(new RegisterOp(key, true, value, body.GetProperty("revision").GetInt64(), start, RegisterHistory.Now));
+                        history.Record(pending with { Returned = RegisterHistory.Now, Unknown = false });
                         acked[$"{key}@{body.GetProperty("revision").GetInt64()}"] = value;
                     }
+                    else
+                    {
+                        // A failed write may still have applied (e.g. a timeout inside the cluster): outcome unknown.
+                        history.Record(pending);
+                    }
+
+                    pending = null;
                 }
                 else
                 {
@@ -482,18 +510,31 @@ public sealed class ClusterTests
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
                         var mod = long.Parse(response.Headers.GetValues("X-Statehouse-Mod-Revision").Single(), CultureInfo.InvariantCulture);
-                        history.Add(new RegisterOp(key, false, await response.Content.ReadAsStringAsync(), mod, start, RegisterHistory.Now));
+                        var text = await response.Content.ReadAsStringAsync();
+                        var end = RegisterHistory.Now;
+                        history.Add(new RegisterOp(key, false, text, mod, start, end));
+                        history.Record(new KvOperation(worker, key, OpKind.Read, null, null, start, end, false, ReadValue: text));
                         lastSeen[key] = mod;
+                        lastValue[key] = text;
                     }
                     else if (response.StatusCode == HttpStatusCode.NotFound)
                     {
-                        history.Add(new RegisterOp(key, false, null, 0, start, RegisterHistory.Now));
+                        var end = RegisterHistory.Now;
+                        history.Add(new RegisterOp(key, false, null, 0, start, end));
+                        history.Record(new KvOperation(worker, key, OpKind.Read, null, null, start, end, false, ReadValue: null));
                     }
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                // Outcome unknown: not in the history (a write may still have applied; reads check against known writes only).
+                // Outcome unknown: a write may still have applied (the full check lets it take effect or not);
+                // a read without an answer says nothing.
+                if (pending is not null)
+                {
+                    history.Record(pending);
+                    pending = null;
+                }
+
                 await Task.Delay(20, CancellationToken.None);
             }
         }

@@ -43,6 +43,29 @@ internal sealed class RegisterHistory
         }
     }
 
+    private readonly List<Statehouse.Chaos.Checking.KvOperation> _full = [];
+
+    /// <summary>Records an operation for the full linearizability check, including failed and unknown ones.</summary>
+    public void Record(Statehouse.Chaos.Checking.KvOperation op)
+    {
+        lock (_gate)
+        {
+            _full.Add(op);
+        }
+    }
+
+    /// <summary>The Wing–Gong/Lowe search over everything recorded (unknown outcomes may or may not have taken effect).</summary>
+    public Statehouse.Chaos.Checking.LinearizabilityResult CheckLinearizable()
+    {
+        List<Statehouse.Chaos.Checking.KvOperation> ops;
+        lock (_gate)
+        {
+            ops = [.. _full];
+        }
+
+        return Statehouse.Chaos.Checking.LinearizabilityChecker.Check(ops, null, TimeSpan.FromSeconds(60));
+    }
+
     /// <summary>Returns the violations found (empty = the history passes).</summary>
     public IReadOnlyList<string> Check()
     {
