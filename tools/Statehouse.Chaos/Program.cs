@@ -2,9 +2,9 @@ using System.CommandLine;
 using Statehouse.Chaos.Checking;
 using Statehouse.Chaos.Formats;
 
-// statehouse-chaos check --format jepsen-register|edn-kv FILE [--timeout-s N]
+// statehouse-chaos check [--format statehouse|jepsen-register|edn-kv] FILE [--timeout-s N]
 // Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (search budget exhausted), 64 usage.
-var format = new Option<string>("--format") { Description = "jepsen-register or edn-kv.", Required = true };
+var format = new Option<string>("--format") { Description = "statehouse (JSON lines), jepsen-register or edn-kv.", DefaultValueFactory = _ => "statehouse" };
 var timeout = new Option<int>("--timeout-s") { Description = "Search budget; beyond it the verdict is unknown (exit 2).", DefaultValueFactory = _ => 60 };
 var file = new Argument<FileInfo>("FILE") { Description = "The history file." };
 var check = new Command("check", "Check a recorded history for linearizability.") { format, timeout, file };
@@ -18,12 +18,24 @@ check.SetAction(parse =>
     }
 
     var lines = File.ReadLines(path.FullName);
-    var (history, initial) = parse.GetValue(format) switch
+    List<KvOperation> history;
+    string? initial;
+    try
     {
-        "jepsen-register" => (HistoryFormats.ReadJepsenRegister(lines), (string?)null),
-        "edn-kv" => (HistoryFormats.ReadEdnKv(lines), string.Empty),
-        var other => throw new ArgumentException($"--format must be jepsen-register or edn-kv, got '{other}'."),
-    };
+        (history, initial) = parse.GetValue(format) switch
+        {
+            "jepsen-register" => (HistoryFormats.ReadJepsenRegister(lines), (string?)null),
+            "edn-kv" => (HistoryFormats.ReadEdnKv(lines), string.Empty),
+            "statehouse" => (JsonLinesHistory.Read(lines), (string?)null),
+            var other => throw new FormatException($"--format must be statehouse, jepsen-register or edn-kv, got '{other}'."),
+        };
+    }
+    catch (FormatException ex)
+    {
+        Console.Error.WriteLine($"error: {ex.Message}");
+        return 64;
+    }
+
     var result = LinearizabilityChecker.Check(history, initial, TimeSpan.FromSeconds(parse.GetValue(timeout)));
     var verdict = result.Verdict switch
     {
