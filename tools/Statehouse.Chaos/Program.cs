@@ -47,5 +47,56 @@ check.SetAction(parse =>
         (result.Key is null ? string.Empty : $"\tkey {result.Key} ({result.FailingOperations.Count} operations)"));
     return result.Verdict switch { Verdict.Linearizable => 0, Verdict.NotLinearizable => 1, _ => 2 };
 });
-var root = new RootCommand("Statehouse fault lab: record histories under faults and check them.") { check };
+var nodesOption = new Option<int>("--nodes") { Description = "Cluster size (1, 3 or 5).", DefaultValueFactory = _ => 3 };
+var clientsOption = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 6 };
+var keysOption = new Option<int>("--keys") { Description = "Registers (keys) the clients share.", DefaultValueFactory = _ => 4 };
+var secondsOption = new Option<int>("--seconds") { Description = "How long the workload runs.", DefaultValueFactory = _ => 30 };
+var seedOption = new Option<int>("--seed") { Description = "Seed of the nemesis schedule and the clients (replay a run with it).", DefaultValueFactory = _ => Environment.TickCount & 0xFFFF };
+var faultsOption = new Option<string>("--faults") { Description = "Comma-separated: kill, pause, partition (partition needs root, iptables, setpriv).", DefaultValueFactory = _ => "kill,pause" };
+var intervalOption = new Option<int>("--fault-interval-ms") { Description = "Time between faults.", DefaultValueFactory = _ => 4000 };
+var statehouseOption = new Option<string?>("--statehouse") { Description = "Path of statehouse.dll or the statehouse apphost (default: this repository's Release build)." };
+var workOption = new Option<string?>("--work") { Description = "Folder for data, logs and the history (default: a new temp folder)." };
+var basePortOption = new Option<int>("--base-port") { Description = "Node i listens on BASE+10i (HTTP), +1 (gRPC), +2 (Raft).", DefaultValueFactory = _ => 26000 };
+var run = new Command("run", "Run the register workload against a fresh cluster under a seeded nemesis, then check the history.")
+{
+    nodesOption, clientsOption, keysOption, secondsOption, seedOption, faultsOption, intervalOption, statehouseOption, workOption, basePortOption,
+};
+run.SetAction(async (parse, cancellationToken) =>
+{
+    var nodes = parse.GetValue(nodesOption);
+    var faults = parse.GetValue(faultsOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (nodes is not (1 or 3 or 5) || parse.GetValue(clientsOption) is < 1 or > 64 || parse.GetValue(keysOption) is < 1 or > 1000
+        || parse.GetValue(secondsOption) is < 1 or > 24 * 3600 || faults.Any(f => f is not ("kill" or "pause" or "partition")))
+    {
+        Console.Error.WriteLine("error: --nodes 1|3|5, --clients 1..64, --keys 1..1000, --seconds 1..86400, --faults from kill,pause,partition.");
+        return 64;
+    }
+
+    var statehouse = parse.GetValue(statehouseOption) ?? DefaultStatehouse();
+    if (!File.Exists(statehouse))
+    {
+        Console.Error.WriteLine($"error: {statehouse} not found; build src/Statehouse.Cli in Release or pass --statehouse.");
+        return 64;
+    }
+
+    var seed = parse.GetValue(seedOption);
+    var work = parse.GetValue(workOption) ?? Path.Combine(Path.GetTempPath(), $"statehouse-chaos-{seed}-{Guid.NewGuid().ToString("N")[..6]}");
+    var settings = new Statehouse.Chaos.Runner.RunSettings(statehouse, nodes, parse.GetValue(clientsOption), parse.GetValue(keysOption),
+        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), seed, TimeSpan.FromMilliseconds(Math.Max(500, parse.GetValue(intervalOption))), faults, work, parse.GetValue(basePortOption));
+    Console.WriteLine($"register workload: {nodes} nodes, {settings.Clients} clients, {settings.Keys} keys, {settings.Duration.TotalSeconds:F0} s, faults {string.Join(",", faults)}, seed {seed}, work {work}");
+    return await Statehouse.Chaos.Runner.RegisterRun.RunAsync(settings, Console.Out).ConfigureAwait(false);
+});
+
+static string DefaultStatehouse()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Statehouse.sln")))
+    {
+        dir = dir.Parent;
+    }
+
+    return Path.Combine(dir?.FullName ?? ".", "src", "Statehouse.Cli", "bin", "Release", "net10.0", "statehouse.dll");
+}
+
+var root = new RootCommand("Statehouse fault lab: record histories under faults and check them.") { check, run };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

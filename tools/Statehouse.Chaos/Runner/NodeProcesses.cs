@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Statehouse.Chaos.Runner;
+
+/// <summary>
+/// A cluster of real <c>statehouse serve</c> processes on 127.0.0.1, each under its own uid when partitions are wanted
+/// (iptables owner rules then cut its traffic: a node's outgoing connections all come from 127.0.0.1, so rules by
+/// address cannot tell nodes apart). Every process is stopped by PID at the end.
+/// </summary>
+internal sealed class NodeProcesses : IAsyncDisposable
+{
+    private readonly string _statehouse;
+    private readonly string _root;
+    private readonly bool _separateUsers;
+    private readonly Process?[] _processes;
+    private readonly List<string[]> _rules = [];
+    private readonly string _ruleTag = "statehouse-chaos-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
+    public NodeProcesses(string statehouse, int count, int basePort, bool separateUsers, string root)
+    {
+        _statehouse = statehouse;
+        _root = root;
+        _separateUsers = separateUsers;
+        Count = count;
+        BasePort = basePort;
+        _processes = new Process?[count];
+    }
+
+    public int Count { get; }
+
+    public int BasePort { get; }
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    public int HttpPort(int i) => BasePort + (10 * i);
+
+    public int GrpcPort(int i) => BasePort + (10 * i) + 1;
+
+    public int RaftPort(int i) => BasePort + (10 * i) + 2;
+
+    public int Uid(int i) => 62000 + i;
+
+    public Uri Url(int i, string path) => new($"http://127.0.0.1:{HttpPort(i)}{path}");
+
+    public bool IsRunning(int i) => _processes[i] is { HasExited: false };
+
+    public void Start(int i)
+    {
+        var data = Path.Combine(_root, $"n{i + 1}");
+        Directory.CreateDirectory(data);
+        var initial = string.Join(",", Enumerable.Range(0, Count).Select(n => $"n{n + 1}=127.0.0.1:{RaftPort(n)}"));
+        var command = new List<string>();
+        if (_separateUsers && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(data, (UnixFileMode)0x1FF);
+            command.AddRange(["setpriv", "--reuid", Uid(i).ToString(CultureInfo.InvariantCulture), "--regid", Uid(i).ToString(CultureInfo.InvariantCulture), "--clear-groups"]);
+        }
+
+        if (_statehouse.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            command.Add("dotnet");
+        }
+
+        command.Add(_statehouse);
+        command.AddRange([
+            "serve", "--node-id", $"n{i + 1}", "--data", data,
+            "--http", $"127.0.0.1:{HttpPort(i)}", "--grpc", $"127.0.0.1:{GrpcPort(i)}", "--raft", $"127.0.0.1:{RaftPort(i)}",
+            "--initial-cluster", initial, "--log-level", "Warning",
+        ]);
+        var exe = command[0];
+        var args = command.Skip(1).ToList();
+        var info = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var home = Path.Combine(_root, "home");
+        Directory.CreateDirectory(home);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(home, (UnixFileMode)0x1FF);
+        }
+
+        info.Environment["HOME"] = home;
+        info.Environment["DOTNET_CLI_HOME"] = home;
+        var log = new StreamWriter(Path.Combine(_root, $"n{i + 1}.log"), append: true) { AutoFlush = true };
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start a node.");
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes[i] = process;
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.WriteLine(line);
+        }
+    }
+
+    public void Kill(int i)
+    {
+        if (_processes[i] is { HasExited: false } p)
+        {
+            p.Kill();
+            p.WaitForExit(10_000);
+        }
+    }
+
+    public void Signal(int i, string name)
+    {
+        if (_processes[i] is { HasExited: false } p)
+        {
+            Process.Start("kill", ["-" + name, p.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(5_000);
+        }
+    }
+
+    /// <summary>The node that says it leads, or -1.</summary>
+    public async Task<int> LeaderAsync()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            try
+            {
+                var status = await Http.GetFromJsonAsync<JsonElement>(Url(i, "/v1/status")).ConfigureAwait(false);
+                if (status.GetProperty("isLeader").GetBoolean())
+                {
+                    return i;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+            {
+            }
+        }
+
+        return -1;
+    }
+
+    public async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (await LeaderAsync().ConfigureAwait(false) >= 0)
+            {
+                return;
+            }
+
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException($"No leader within {timeout.TotalSeconds:F0} s (logs in {_root}).");
+    }
+
+    /// <summary>Cuts all traffic between the two sides, both ways (needs separate users, root and iptables).</summary>
+    public void Partition(IReadOnlyList<int> side, IReadOnlyList<int> other)
+    {
+        foreach (var a in side)
+        {
+            foreach (var b in other)
+            {
+                Block(a, b);
+                Block(b, a);
+            }
+        }
+    }
+
+    private void Block(int from, int to)
+    {
+        foreach (var port in new[] { RaftPort(to), GrpcPort(to), HttpPort(to) })
+        {
+            string[] rule = ["OUTPUT", "-p", "tcp", "-d", "127.0.0.1", "--dport", port.ToString(CultureInfo.InvariantCulture), "-m", "owner", "--uid-owner", Uid(from).ToString(CultureInfo.InvariantCulture), "-m", "comment", "--comment", _ruleTag, "-j", "DROP"];
+            Iptables(["-I", .. rule]);
+            _rules.Add(rule);
+        }
+    }
+
+    public void Heal()
+    {
+        foreach (var rule in _rules)
+        {
+            Iptables(["-D", .. rule]);
+        }
+
+        _rules.Clear();
+    }
+
+    private static void Iptables(string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo("iptables", args) { UseShellExecute = false, RedirectStandardError = true })!;
+        p.WaitForExit(10_000);
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"iptables {string.Join(' ', args)}: {p.StandardError.ReadToEnd()}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Heal();
+        for (var i = 0; i < Count; i++)
+        {
+            Signal(i, "CONT");
+            Kill(i);
+            _processes[i]?.Dispose();
+        }
+
+        Http.Dispose();
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+}
