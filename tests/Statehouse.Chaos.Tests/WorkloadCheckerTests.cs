@@ -60,3 +60,22 @@ public sealed class WorkloadCheckerTests
         Assert.Equal("bank-negative", Assert.Single(BankChecker.Check(100, [(negative, 3)])).Kind);
     }
 }
+
+public sealed class LeaseLockCheckerTests
+{
+    [Fact]
+    public void WritesFencedByTheCurrentHolder_Pass() =>
+        Assert.Empty(LeaseLockChecker.Check([10, 20], [(10, 11), (10, 15), (20, 21), (20, 30)]));
+
+    [Fact]
+    public void AStaleHolderWrite_AcceptedAfterANewAcquisition_IsCaught()
+    {
+        var anomalies = LeaseLockChecker.Check([10, 20], [(10, 11), (20, 21), (10, 25)]);
+        Assert.Contains(anomalies, a => a.Kind == "stale-token-accepted");
+        Assert.Contains(anomalies, a => a.Kind == "token-regressed");
+    }
+
+    [Fact]
+    public void AWriteWithATokenNobodyWasGiven_IsCaught() =>
+        Assert.Equal("unknown-token", Assert.Single(LeaseLockChecker.Check([10], [(15, 16)])).Kind);
+}
