@@ -84,9 +84,6 @@ public sealed partial class StatehouseNode : IRaftStateHost
     /// <summary>Raft group restarts by the watchdog.</summary>
     public long Recoveries => Interlocked.Read(ref _recoveries);
 
-    /// <summary>This node's Raft endpoint (null on a single node).</summary>
-    public EndPoint? RaftEndpoint => _cluster?.LocalMemberAddress;
-
     /// <summary>
     /// How far behind the leader this replica may be: zero on the leader, otherwise the time since it last had applied
     /// everything the leader said was committed. Null when it never heard from a leader.

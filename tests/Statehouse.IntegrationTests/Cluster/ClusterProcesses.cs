@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Statehouse.Chaos.Runner;
 
 namespace Statehouse.IntegrationTests.Cluster;
 
@@ -11,8 +12,7 @@ namespace Statehouse.IntegrationTests.Cluster;
 internal sealed class ClusterProcesses : IAsyncDisposable
 {
     private static int s_nextUid = 61000 + (Environment.ProcessId % 100) * 10;
-    private readonly string _ruleTag = "statehouse-it-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly List<string[]> _rules = [];
+    private readonly OwnerPartitions _partitions = new();
 
     public ClusterProcesses(int size, bool partitionable = false, params string[] extraArgs)
     {
@@ -63,8 +63,7 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     /// <summary>True when this machine can run partition tests (root, iptables, setpriv).</summary>
-    public static bool CanPartition =>
-        Environment.UserName == "root" && File.Exists("/usr/sbin/iptables") && File.Exists("/usr/bin/setpriv");
+    public static bool CanPartition => OwnerPartitions.Available;
 
     public Task StartAllAsync() => Task.WhenAll(Nodes.Select(n => n.StartAsync()));
 
@@ -149,37 +148,11 @@ internal sealed class ClusterProcesses : IAsyncDisposable
         }
     }
 
-    private void Block(int from, int to)
-    {
-        var target = Nodes[to];
-        foreach (var port in new[] { RaftPorts[to], target.GrpcPort, target.HttpPort })
-        {
-            var rule = new[] { "OUTPUT", "-p", "tcp", "-d", "127.0.0.1", "--dport", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "owner", "--uid-owner", Uids[from].ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "comment", "--comment", _ruleTag, "-j", "DROP" };
-            Iptables(["-I", .. rule]);
-            _rules.Add(rule);
-        }
-    }
+    private void Block(int from, int to) =>
+        _partitions.Block(Uids[from], [RaftPorts[to], Nodes[to].GrpcPort, Nodes[to].HttpPort]);
 
     /// <summary>Removes every rule this cluster added.</summary>
-    public void Heal()
-    {
-        foreach (var rule in _rules)
-        {
-            Iptables(["-D", .. rule]);
-        }
-
-        _rules.Clear();
-    }
-
-    private static void Iptables(string[] args)
-    {
-        using var p = Process.Start(new ProcessStartInfo("iptables", args) { RedirectStandardError = true, UseShellExecute = false })!;
-        p.WaitForExit(10_000);
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"iptables {string.Join(' ', args)} failed: {p.StandardError.ReadToEnd()}");
-        }
-    }
+    public void Heal() => _partitions.Heal();
 
     public async ValueTask DisposeAsync()
     {

@@ -48,6 +48,14 @@ public sealed class ClusterTests
 
         using var bad = await cluster.Http.GetAsync(cluster.Url(follower, "/v1/kv/default/cart:1?consistency=sometimes"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        using var negative = await cluster.Http.GetAsync(cluster.Url(follower, "/v1/kv/default/cart:1?consistency=bounded&maxStalenessMs=-1"));
+        Assert.Equal(HttpStatusCode.BadRequest, negative.StatusCode);
+        var badToken = new HttpRequestMessage(HttpMethod.Get, cluster.Url(follower, "/v1/kv/default/cart:1?consistency=session"));
+        badToken.Headers.Add("Statehouse-Session", "not-a-revision");
+        using (var badSession = await cluster.Http.SendAsync(badToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, badSession.StatusCode);
+        }
 
         var members = await cluster.Http.GetFromJsonAsync<JsonElement>(cluster.Url(follower, "/v1/cluster"));
         Assert.Equal($"n{leader + 1}", members.GetProperty("leader").GetString());

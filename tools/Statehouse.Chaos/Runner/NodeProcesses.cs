@@ -7,8 +7,7 @@ namespace Statehouse.Chaos.Runner;
 
 /// <summary>
 /// A cluster of real <c>statehouse serve</c> processes on 127.0.0.1, each under its own uid when partitions are wanted
-/// (iptables owner rules then cut its traffic: a node's outgoing connections all come from 127.0.0.1, so rules by
-/// address cannot tell nodes apart). Every process is stopped by PID at the end.
+/// (<see cref="OwnerPartitions"/>). Every process is stopped by PID at the end.
 /// </summary>
 internal sealed class NodeProcesses : IAsyncDisposable
 {
@@ -16,8 +15,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
     private readonly string _root;
     private readonly bool _separateUsers;
     private readonly Process?[] _processes;
-    private readonly List<string[]> _rules = [];
-    private readonly string _ruleTag = "statehouse-chaos-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+    private readonly OwnerPartitions _partitions = new();
 
     public NodeProcesses(string statehouse, int count, int basePort, bool separateUsers, string root)
     {
@@ -176,35 +174,9 @@ internal sealed class NodeProcesses : IAsyncDisposable
         }
     }
 
-    private void Block(int from, int to)
-    {
-        foreach (var port in new[] { RaftPort(to), GrpcPort(to), HttpPort(to) })
-        {
-            string[] rule = ["OUTPUT", "-p", "tcp", "-d", "127.0.0.1", "--dport", port.ToString(CultureInfo.InvariantCulture), "-m", "owner", "--uid-owner", Uid(from).ToString(CultureInfo.InvariantCulture), "-m", "comment", "--comment", _ruleTag, "-j", "DROP"];
-            Iptables(["-I", .. rule]);
-            _rules.Add(rule);
-        }
-    }
+    private void Block(int from, int to) => _partitions.Block(Uid(from), [RaftPort(to), GrpcPort(to), HttpPort(to)]);
 
-    public void Heal()
-    {
-        foreach (var rule in _rules)
-        {
-            Iptables(["-D", .. rule]);
-        }
-
-        _rules.Clear();
-    }
-
-    private static void Iptables(string[] args)
-    {
-        using var p = Process.Start(new ProcessStartInfo("iptables", args) { UseShellExecute = false, RedirectStandardError = true })!;
-        p.WaitForExit(10_000);
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"iptables {string.Join(' ', args)}: {p.StandardError.ReadToEnd()}");
-        }
-    }
+    public void Heal() => _partitions.Heal();
 
     public async ValueTask DisposeAsync()
     {
