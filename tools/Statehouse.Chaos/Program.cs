@@ -45,30 +45,69 @@ check.SetAction(parse =>
     };
     Console.WriteLine($"{verdict}\t{history.Count} operations\t{result.Elapsed.TotalMilliseconds:F0} ms\t{result.StatesExplored} steps" +
         (result.Key is null ? string.Empty : $"\tkey {result.Key} ({result.FailingOperations.Count} operations)"));
+    if (result.Verdict == Verdict.NotLinearizable)
+    {
+        if (result.Deepest is { } deepest)
+        {
+            Console.WriteLine($"the search ordered {deepest.Linearized.Count} operations at most (last: {string.Join("; ", deepest.Linearized.TakeLast(5).Select(HistoryShrinker.Describe))}), leaving value {deepest.State ?? "(absent)"}; then it could not place: {HistoryShrinker.Describe(deepest.Stuck)}");
+        }
+
+        var minimal = HistoryShrinker.Shrink(result.FailingOperations, initial, TimeSpan.FromSeconds(60));
+        Console.WriteLine($"smallest failing sub-history ({minimal.Count} operations):");
+        foreach (var op in minimal)
+        {
+            Console.WriteLine("  " + HistoryShrinker.Describe(op));
+        }
+    }
+
     return result.Verdict switch { Verdict.Linearizable => 0, Verdict.NotLinearizable => 1, _ => 2 };
 });
 var nodesOption = new Option<int>("--nodes") { Description = "Cluster size (1, 3 or 5).", DefaultValueFactory = _ => 3 };
-var clientsOption = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 6 };
-var keysOption = new Option<int>("--keys") { Description = "Registers (keys) the clients share.", DefaultValueFactory = _ => 4 };
-var secondsOption = new Option<int>("--seconds") { Description = "How long the workload runs.", DefaultValueFactory = _ => 30 };
+var workloadOption = new Option<string>("--workload") { Description = "Comma-separated workloads run side by side: register, counter, set, bank, watch, lease-lock, or all.", DefaultValueFactory = _ => "register" };
+var clientsOption = new Option<int>("--clients") { Description = "Concurrent clients per workload (watch adds two watchers).", DefaultValueFactory = _ => 4 };
+var keysOption = new Option<int>("--keys") { Description = "Registers (keys) the register clients share.", DefaultValueFactory = _ => 4 };
+var secondsOption = new Option<int>("--seconds") { Description = "How long the workloads run.", DefaultValueFactory = _ => 30 };
 var seedOption = new Option<int>("--seed") { Description = "Seed of the nemesis schedule and the clients (replay a run with it).", DefaultValueFactory = _ => Environment.TickCount & 0xFFFF };
-var faultsOption = new Option<string>("--faults") { Description = "Comma-separated: kill, pause, partition (partition needs root, iptables, setpriv).", DefaultValueFactory = _ => "kill,pause" };
-var intervalOption = new Option<int>("--fault-interval-ms") { Description = "Time between faults.", DefaultValueFactory = _ => 4000 };
+var faultsOption = new Option<string>("--faults") { Description = "Comma-separated: kill, pause, partition, split, bridge, membership, or all (partition kinds need root, iptables, setpriv and 3+ nodes).", DefaultValueFactory = _ => "kill,pause" };
+var intervalOption = new Option<int>("--fault-interval-ms") { Description = "Time between faults (500 or more).", DefaultValueFactory = _ => 4000 };
 var statehouseOption = new Option<string?>("--statehouse") { Description = "Path of statehouse.dll or the statehouse apphost (default: this repository's Release build)." };
-var workOption = new Option<string?>("--work") { Description = "Folder for data, logs and the history (default: a new temp folder)." };
+var workOption = new Option<string?>("--work") { Description = "Folder for data, logs, histories and the report (default: a new temp folder)." };
 var basePortOption = new Option<int>("--base-port") { Description = "Node i listens on BASE+10i (HTTP), +1 (gRPC), +2 (Raft).", DefaultValueFactory = _ => 26000 };
-var run = new Command("run", "Run the register workload against a fresh cluster under a seeded nemesis, then check the history.")
+var run = new Command("run", "Run workloads against a fresh cluster under a seeded nemesis, then check what the clients saw.")
 {
-    nodesOption, clientsOption, keysOption, secondsOption, seedOption, faultsOption, intervalOption, statehouseOption, workOption, basePortOption,
+    nodesOption, workloadOption, clientsOption, keysOption, secondsOption, seedOption, faultsOption, intervalOption, statehouseOption, workOption, basePortOption,
 };
 run.SetAction(async (parse, cancellationToken) =>
 {
     var nodes = parse.GetValue(nodesOption);
-    var faults = parse.GetValue(faultsOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    if (nodes is not (1 or 3 or 5) || parse.GetValue(clientsOption) is < 1 or > 64 || parse.GetValue(keysOption) is < 1 or > 1000
-        || parse.GetValue(secondsOption) is < 1 or > 24 * 3600 || faults.Any(f => f is not ("kill" or "pause" or "partition")))
+    var faults = Split(parse.GetValue(faultsOption)!, Statehouse.Chaos.Runner.Nemesis.Kinds);
+    var workloads = Split(parse.GetValue(workloadOption)!, Statehouse.Chaos.Runner.LabRun.WorkloadNames);
+    var problems = new List<string>();
+    if (nodes is not (1 or 3 or 5))
     {
-        Console.Error.WriteLine("error: --nodes 1|3|5, --clients 1..64, --keys 1..1000, --seconds 1..86400, --faults from kill,pause,partition.");
+        problems.Add("--nodes must be 1, 3 or 5");
+    }
+
+    if (parse.GetValue(clientsOption) is < 1 or > 64 || parse.GetValue(keysOption) is < 1 or > 1000 || parse.GetValue(secondsOption) is < 1 or > 24 * 3600)
+    {
+        problems.Add("--clients 1..64, --keys 1..1000, --seconds 1..86400");
+    }
+
+    problems.AddRange(faults.Where(f => !Statehouse.Chaos.Runner.Nemesis.Kinds.Contains(f)).Select(f => $"unknown fault '{f}' (kill, pause, partition, split, bridge, membership, all)"));
+    problems.AddRange(workloads.Where(w => !Statehouse.Chaos.Runner.LabRun.WorkloadNames.Contains(w)).Select(w => $"unknown workload '{w}' (register, counter, set, bank, watch, lease-lock, all)"));
+    if (nodes == 1 && faults.Any(f => f is "partition" or "split" or "bridge" or "membership"))
+    {
+        problems.Add("partitions and membership changes need 3 or 5 nodes");
+    }
+
+    if (workloads.Count == 0 || faults.Count == 0)
+    {
+        problems.Add("--workload and --faults need at least one entry");
+    }
+
+    if (problems.Count > 0)
+    {
+        Console.Error.WriteLine("error: " + string.Join("; ", problems) + ".");
         return 64;
     }
 
@@ -82,10 +121,16 @@ run.SetAction(async (parse, cancellationToken) =>
     var seed = parse.GetValue(seedOption);
     var work = parse.GetValue(workOption) ?? Path.Combine(Path.GetTempPath(), $"statehouse-chaos-{seed}-{Guid.NewGuid().ToString("N")[..6]}");
     var settings = new Statehouse.Chaos.Runner.RunSettings(statehouse, nodes, parse.GetValue(clientsOption), parse.GetValue(keysOption),
-        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), seed, TimeSpan.FromMilliseconds(Math.Max(500, parse.GetValue(intervalOption))), faults, work, parse.GetValue(basePortOption));
-    Console.WriteLine($"register workload: {nodes} nodes, {settings.Clients} clients, {settings.Keys} keys, {settings.Duration.TotalSeconds:F0} s, faults {string.Join(",", faults)}, seed {seed}, work {work}");
-    return await Statehouse.Chaos.Runner.RegisterRun.RunAsync(settings, Console.Out).ConfigureAwait(false);
+        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), seed, TimeSpan.FromMilliseconds(Math.Max(500, parse.GetValue(intervalOption))), faults, work, parse.GetValue(basePortOption), workloads);
+    Console.WriteLine($"workloads {string.Join(",", workloads)}: {nodes} nodes, {settings.Clients} clients each, {settings.Duration.TotalSeconds:F0} s, faults {string.Join(",", faults)} every {settings.FaultInterval.TotalMilliseconds:F0} ms, seed {seed}, work {work}");
+    return await Statehouse.Chaos.Runner.LabRun.RunAsync(settings, Console.Out, cancellationToken).ConfigureAwait(false);
 });
+
+static List<string> Split(string list, string[] all)
+{
+    var items = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+    return items.Contains("all") ? [.. all] : items.Distinct().ToList();
+}
 
 static string DefaultStatehouse()
 {

@@ -30,11 +30,11 @@ public static class LinearizabilityChecker
         foreach (var part in history.GroupBy(o => o.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var ops = part.ToList();
-            var (verdict, states) = CheckOneKey(ops, initialValue, deadline);
+            var (verdict, states, deepest) = CheckOneKey(ops, initialValue, deadline);
             explored += states;
             if (verdict == Verdict.NotLinearizable)
             {
-                return new LinearizabilityResult(Verdict.NotLinearizable, part.Key, ops, Stopwatch.GetElapsedTime(started), explored);
+                return new LinearizabilityResult(Verdict.NotLinearizable, part.Key, ops, Stopwatch.GetElapsedTime(started), explored) { Deepest = deepest };
             }
 
             unknown |= verdict == Verdict.Unknown;
@@ -76,12 +76,12 @@ public static class LinearizabilityChecker
         }
     }
 
-    private static (Verdict Verdict, long States) CheckOneKey(List<KvOperation> ops, string? initial, long deadline)
+    private static (Verdict Verdict, long States, DeepestPoint? Deepest) CheckOneKey(List<KvOperation> ops, string? initial, long deadline)
     {
         var n = ops.Count;
         if (n == 0)
         {
-            return (Verdict.Linearizable, 0);
+            return (Verdict.Linearizable, 0, null);
         }
 
         // Entries: a call and a return per operation, in time order; at equal times calls first (those ops overlap).
@@ -111,11 +111,12 @@ public static class LinearizabilityChecker
         var state = initial;
         var current = head.Next;
         long explored = 0;
+        DeepestPoint? deepest = null;
         while (head.Next is not null)
         {
             if ((explored++ & 0x3FF) == 0 && Stopwatch.GetTimestamp() > deadline)
             {
-                return (Verdict.Unknown, explored);
+                return (Verdict.Unknown, explored, null);
             }
 
             if (current is null)
@@ -123,7 +124,7 @@ public static class LinearizabilityChecker
                 // Only returns of operations that were never placed remain before the end: impossible; backtrack.
                 if (!Backtrack())
                 {
-                    return (Verdict.NotLinearizable, explored);
+                    return (Verdict.NotLinearizable, explored, deepest);
                 }
 
                 continue;
@@ -152,13 +153,18 @@ public static class LinearizabilityChecker
             }
 
             // A return whose operation is not placed yet: everything placed so far cannot be extended. Backtrack.
+            if (deepest is null || stack.Count > deepest.Linearized.Count)
+            {
+                deepest = new DeepestPoint(stack.Reverse().Select(s => ops[s.Call.Op]).ToList(), state, ops[current.Op]);
+            }
+
             if (!Backtrack())
             {
-                return (Verdict.NotLinearizable, explored);
+                return (Verdict.NotLinearizable, explored, deepest);
             }
         }
 
-        return (Verdict.Linearizable, explored);
+        return (Verdict.Linearizable, explored, null);
 
         bool Backtrack()
         {

@@ -14,4 +14,14 @@ public enum Verdict
 }
 
 /// <summary>A verdict, and for a violation the key and the operations of the failing part of the history.</summary>
-public sealed record LinearizabilityResult(Verdict Verdict, string? Key, IReadOnlyList<KvOperation> FailingOperations, TimeSpan Elapsed, long StatesExplored);
+public sealed record LinearizabilityResult(Verdict Verdict, string? Key, IReadOnlyList<KvOperation> FailingOperations, TimeSpan Elapsed, long StatesExplored)
+{
+    /// <summary>For a violation: the longest order the search could build, and the operation it could not place after it.</summary>
+    public DeepestPoint? Deepest { get; init; }
+}
+
+/// <summary>
+/// Where a failed search got furthest: the operations it had ordered (a linearization of that much), the value they
+/// left, and the operation that had completed by then but could not be placed — the spot a reader should look at.
+/// </summary>
+public sealed record DeepestPoint(IReadOnlyList<KvOperation> Linearized, string? State, KvOperation Stuck);

@@ -15,7 +15,11 @@ namespace Statehouse.Chaos.Formats;
 /// <param name="Value">Written / appended / swapped-in value (invoke), or the value read (ok of a read; null = absent).</param>
 /// <param name="Expected">For a compare-and-set: the value it requires.</param>
 /// <param name="TimeNs">Monotonic time in nanoseconds.</param>
-public sealed record HistoryEvent(int Client, string Phase, string Op, string Key, string? Value, string? Expected, long TimeNs);
+/// <param name="Error">On a <c>fail</c>: why the operation never took effect (e.g. connection refused). A compare-and-set
+/// that failed with an error was never evaluated, so it says nothing about the value; without an error, a failed
+/// compare-and-set was evaluated and did not swap.</param>
+/// <param name="Node">The node the client sent the operation to (for reading a history; the checker ignores it).</param>
+public sealed record HistoryEvent(int Client, string Phase, string Op, string Key, string? Value, string? Expected, long TimeNs, string? Error = null, int? Node = null);
 
 /// <summary>Writes and reads histories as JSON lines (the format the fault lab records).</summary>
 public static class JsonLinesHistory
@@ -68,9 +72,9 @@ public static class JsonLinesHistory
             }
 
             var kind = Kind(call.Op, lineNumber);
-            if (e.Phase == "fail" && kind != OpKind.CompareAndSet)
+            if (e.Phase == "fail" && (kind != OpKind.CompareAndSet || e.Error is not null))
             {
-                // Definitely did not happen: it constrains nothing.
+                // Definitely did not happen (and was not evaluated): it constrains nothing.
                 continue;
             }
 

@@ -17,8 +17,11 @@ internal sealed class NodeProcesses : IAsyncDisposable
     private readonly Process?[] _processes;
     private readonly OwnerPartitions _partitions = new();
 
-    public NodeProcesses(string statehouse, int count, int basePort, bool separateUsers, string root)
+    private readonly IReadOnlyList<string> _extraArguments;
+
+    public NodeProcesses(string statehouse, int count, int basePort, bool separateUsers, string root, IReadOnlyList<string>? extraArguments = null)
     {
+        _extraArguments = extraArguments ?? [];
         _statehouse = statehouse;
         _root = root;
         _separateUsers = separateUsers;
@@ -45,11 +48,34 @@ internal sealed class NodeProcesses : IAsyncDisposable
 
     public bool IsRunning(int i) => _processes[i] is { HasExited: false };
 
-    public void Start(int i)
+    /// <summary>The member id of node <paramref name="i"/>.</summary>
+    public static string Id(int i) => $"n{i + 1}";
+
+    private string DataFolder(int i) => Path.Combine(_root, Id(i));
+
+    /// <summary>Deletes a stopped node's data folder (it comes back as a fresh node).</summary>
+    public void Wipe(int i)
     {
-        var data = Path.Combine(_root, $"n{i + 1}");
+        if (IsRunning(i))
+        {
+            throw new InvalidOperationException($"{Id(i)} is running; stop it before wiping its data.");
+        }
+
+        if (Directory.Exists(DataFolder(i)))
+        {
+            Directory.Delete(DataFolder(i), recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Starts node <paramref name="i"/>: as a founding member (its data folder remembers the membership after the first
+    /// start), or with <paramref name="joinVia"/> as a fresh node asking that member to add it.
+    /// </summary>
+    public void Start(int i, int? joinVia = null)
+    {
+        var data = DataFolder(i);
         Directory.CreateDirectory(data);
-        var initial = string.Join(",", Enumerable.Range(0, Count).Select(n => $"n{n + 1}=127.0.0.1:{RaftPort(n)}"));
+        var initial = string.Join(",", Enumerable.Range(0, Count).Select(n => $"{Id(n)}=127.0.0.1:{RaftPort(n)}"));
         var command = new List<string>();
         if (_separateUsers && !OperatingSystem.IsWindows())
         {
@@ -64,10 +90,12 @@ internal sealed class NodeProcesses : IAsyncDisposable
 
         command.Add(_statehouse);
         command.AddRange([
-            "serve", "--node-id", $"n{i + 1}", "--data", data,
+            "serve", "--node-id", Id(i), "--data", data,
             "--http", $"127.0.0.1:{HttpPort(i)}", "--grpc", $"127.0.0.1:{GrpcPort(i)}", "--raft", $"127.0.0.1:{RaftPort(i)}",
-            "--initial-cluster", initial, "--log-level", "Warning",
+            "--log-level", "Warning",
         ]);
+        command.AddRange(joinVia is { } via ? ["--join", $"http://127.0.0.1:{HttpPort(via)}"] : ["--initial-cluster", initial]);
+        command.AddRange(_extraArguments);
         var exe = command[0];
         var args = command.Skip(1).ToList();
         var info = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -85,7 +113,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
 
         info.Environment["HOME"] = home;
         info.Environment["DOTNET_CLI_HOME"] = home;
-        var log = new StreamWriter(Path.Combine(_root, $"n{i + 1}.log"), append: true) { AutoFlush = true };
+        var log = new StreamWriter(Path.Combine(_root, $"{Id(i)}.log"), append: true) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start a node.");
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
@@ -159,6 +187,42 @@ internal sealed class NodeProcesses : IAsyncDisposable
         }
 
         throw new TimeoutException($"No leader within {timeout.TotalSeconds:F0} s (logs in {_root}).");
+    }
+
+    /// <summary>
+    /// Waits until every node answers with the same applied index and state hash; returns the hashes last seen and
+    /// whether they agreed.
+    /// </summary>
+    public async Task<(bool Converged, string Hashes)> WaitConvergedAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        var last = string.Empty;
+        while (deadline.Elapsed < timeout)
+        {
+            var hashes = new List<string>();
+            for (var i = 0; i < Count; i++)
+            {
+                try
+                {
+                    var status = await Http.GetFromJsonAsync<JsonElement>(Url(i, "/v1/status?hash=true")).ConfigureAwait(false);
+                    hashes.Add(status.GetProperty("stateHash").GetString()!);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+                {
+                    hashes.Add("unreachable");
+                }
+            }
+
+            last = string.Join(" ", hashes.Select((h, i) => $"{Id(i)}={h}"));
+            if (hashes.Distinct().Count() == 1 && hashes[0] != "unreachable")
+            {
+                return (true, last);
+            }
+
+            await Task.Delay(500).ConfigureAwait(false);
+        }
+
+        return (false, last);
     }
 
     /// <summary>Cuts all traffic between the two sides, both ways (needs separate users, root and iptables).</summary>

@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Statehouse.Chaos.Runner;
+
+/// <summary>One injected fault: what, on whom, when it began and ended (ms since the run started).</summary>
+internal sealed record FaultRecord(string Kind, string Target, long StartMs, long EndMs, string? Note);
+
+/// <summary>
+/// The seeded fault schedule. Every interval it picks a fault kind and a target (the leader half the time) from the
+/// seed alone, so the same seed replays the same schedule (the cluster's reactions, e.g. who leads, still vary):
+/// <list type="bullet">
+/// <item><c>kill</c>: kill -9, restart after 1–3 s;</item>
+/// <item><c>pause</c>: SIGSTOP, SIGCONT after 1–3 s;</item>
+/// <item><c>partition</c>: one node (the leader half the time) cut off from all others;</item>
+/// <item><c>split</c>: a random minority cut off from the majority (with 3 nodes, like partition but never biased to the leader);</item>
+/// <item><c>bridge</c>: two halves that cannot reach each other, and one node that reaches both;</item>
+/// <item><c>membership</c>: a follower removed from the cluster, its data wiped, and a fresh node with its id joining back.</item>
+/// </list>
+/// </summary>
+internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<long> nowMs)
+{
+    public static readonly string[] Kinds = ["kill", "pause", "partition", "split", "bridge", "membership"];
+
+    private readonly Random _random = new(settings.Seed);
+    private readonly List<FaultRecord> _faults = [];
+    private readonly Lock _gate = new();
+
+    /// <summary>The fault in force now, for the progress line.</summary>
+    public string Current { get; private set; } = "none";
+
+    public IReadOnlyList<FaultRecord> Faults
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _faults];
+            }
+        }
+    }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(settings.FaultInterval, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            // Draw everything from the seed first, so a replay asks the same questions in the same order.
+            var kind = settings.Faults[_random.Next(settings.Faults.Count)];
+            var pickLeader = _random.Next(2) == 0;
+            var pick = _random.Next(nodes.Count);
+            var hold = TimeSpan.FromMilliseconds(_random.Next(1000, 3000));
+            var shuffle = Enumerable.Range(0, nodes.Count).OrderBy(_ => _random.Next()).ToList();
+            var leader = await nodes.LeaderAsync().ConfigureAwait(false);
+            var target = pickLeader && leader >= 0 ? leader : pick;
+            var start = nowMs();
+            string described;
+            string? note = null;
+            switch (kind)
+            {
+                case "kill":
+                    described = Name(target);
+                    Current = $"kill {described}";
+                    nodes.Kill(target);
+                    await Task.Delay(hold, CancellationToken.None).ConfigureAwait(false);
+                    nodes.Start(target);
+                    break;
+                case "pause":
+                    described = Name(target);
+                    Current = $"pause {described}";
+                    nodes.Signal(target, "STOP");
+                    await Task.Delay(hold, CancellationToken.None).ConfigureAwait(false);
+                    nodes.Signal(target, "CONT");
+                    break;
+                case "partition":
+                    described = $"{Name(target)} | rest";
+                    Current = $"partition {described}";
+                    nodes.Partition([target], Others([target]));
+                    await Task.Delay(hold, CancellationToken.None).ConfigureAwait(false);
+                    nodes.Heal();
+                    break;
+                case "split":
+                {
+                    var minority = shuffle.Take((nodes.Count - 1) / 2).ToList();
+                    described = $"{Names(minority)} | {Names(Others(minority))}";
+                    Current = $"split {described}";
+                    nodes.Partition(minority, Others(minority));
+                    await Task.Delay(hold, CancellationToken.None).ConfigureAwait(false);
+                    nodes.Heal();
+                    break;
+                }
+
+                case "bridge":
+                {
+                    // shuffle[0] bridges; the rest split in two halves that only reach each other through it.
+                    var half = (nodes.Count - 1) / 2;
+                    var left = shuffle.Skip(1).Take(half).ToList();
+                    var right = shuffle.Skip(1 + half).ToList();
+                    described = $"{Names(left)} | {Names(right)} via {Name(shuffle[0])}";
+                    Current = $"bridge {described}";
+                    nodes.Partition(left, right);
+                    await Task.Delay(hold, CancellationToken.None).ConfigureAwait(false);
+                    nodes.Heal();
+                    break;
+                }
+
+                case "membership":
+                {
+                    var victim = leader >= 0 ? shuffle.First(n => n != leader) : pick;
+                    described = Name(victim);
+                    Current = $"membership: replace {described}";
+                    note = await ReplaceAsync(victim, leader >= 0 ? leader : shuffle.First(n => n != victim)).ConfigureAwait(false);
+                    break;
+                }
+
+                default:
+                    throw new ArgumentException($"Unknown fault '{kind}'.");
+            }
+
+            Current = "none";
+            lock (_gate)
+            {
+                _faults.Add(new FaultRecord(kind, described, start, nowMs(), note));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes <paramref name="victim"/> through <paramref name="via"/>, stops it, wipes its data, and starts a fresh
+    /// node with the same id and addresses that joins through a member. Returns a note when a step was refused.
+    /// </summary>
+    private async Task<string?> ReplaceAsync(int victim, int via)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            using var removed = await http.DeleteAsync(nodes.Url(via, $"/v1/cluster/members/{NodeProcesses.Id(victim)}")).ConfigureAwait(false);
+            if (!removed.IsSuccessStatusCode)
+            {
+                return $"removal refused: {(int)removed.StatusCode}";
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            // Outcome unknown: go on as if removed; the join below is refused if it was not, and the node restarts as it was.
+            _ = ex;
+        }
+
+        nodes.Kill(victim);
+        nodes.Wipe(victim);
+        nodes.Start(victim, joinVia: via);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500).ConfigureAwait(false);
+            try
+            {
+                var cluster = await nodes.Http.GetFromJsonAsync<JsonElement>(nodes.Url(via, "/v1/cluster")).ConfigureAwait(false);
+                var members = cluster.GetProperty("members").EnumerateArray().ToList();
+                if (members.Count == nodes.Count && members.All(m => m.GetProperty("available").GetBoolean()))
+                {
+                    return null;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+            }
+        }
+
+        return "rejoin not complete after 30 s";
+    }
+
+    private List<int> Others(IReadOnlyCollection<int> side) => Enumerable.Range(0, nodes.Count).Where(n => !side.Contains(n)).ToList();
+
+    private static string Name(int node) => NodeProcesses.Id(node);
+
+    private static string Names(IEnumerable<int> side) => string.Join(",", side.Select(Name));
+
+    /// <summary>Faults by kind, in schedule order of first appearance.</summary>
+    public static string Summarize(IEnumerable<FaultRecord> faults) =>
+        string.Join(", ", faults.GroupBy(f => f.Kind).Select(g => $"{g.Key} {g.Count().ToString(CultureInfo.InvariantCulture)}"));
+}
