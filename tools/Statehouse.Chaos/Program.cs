@@ -111,7 +111,7 @@ run.SetAction(async (parse, cancellationToken) =>
         return 64;
     }
 
-    var statehouse = parse.GetValue(statehouseOption) ?? DefaultStatehouse();
+    var statehouse = parse.GetValue(statehouseOption) ?? Statehouse.Chaos.Runner.StatehouseBinary.Default();
     if (!File.Exists(statehouse))
     {
         Console.Error.WriteLine($"error: {statehouse} not found; build src/Statehouse.Cli in Release or pass --statehouse.");
@@ -130,17 +130,6 @@ static List<string> Split(string list, string[] all)
 {
     var items = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
     return items.Contains("all") ? [.. all] : items.Distinct().ToList();
-}
-
-static string DefaultStatehouse()
-{
-    var dir = new DirectoryInfo(AppContext.BaseDirectory);
-    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Statehouse.sln")))
-    {
-        dir = dir.Parent;
-    }
-
-    return Path.Combine(dir?.FullName ?? ".", "src", "Statehouse.Cli", "bin", "Release", "net10.0", "statehouse.dll");
 }
 
 var root = new RootCommand("Statehouse fault lab: record histories under faults and check them.") { check, run };
