@@ -6,8 +6,9 @@ using System.Text.Json;
 namespace Statehouse.Chaos.Runner;
 
 /// <summary>
-/// A cluster of real <c>statehouse serve</c> processes on 127.0.0.1, each under its own uid when partitions are wanted
-/// (<see cref="OwnerPartitions"/>). Every process is stopped by PID at the end.
+/// A cluster of real <c>statehouse serve</c> processes on loopback, node i on its own address 127.0.0.(i+1) (and its
+/// own ports), each under its own uid when partitions are wanted (<see cref="OwnerPartitions"/>). Every process is
+/// stopped by PID at the end.
 /// </summary>
 internal sealed class NodeProcesses : IAsyncDisposable
 {
@@ -44,7 +45,10 @@ internal sealed class NodeProcesses : IAsyncDisposable
 
     public int Uid(int i) => 62000 + i;
 
-    public Uri Url(int i, string path) => new($"http://127.0.0.1:{HttpPort(i)}{path}");
+    public Uri Url(int i, string path) => new($"http://{Address(i)}:{HttpPort(i)}{path}");
+
+    /// <summary>Node i's loopback address.</summary>
+    public static string Address(int i) => $"127.0.0.{i + 1}";
 
     public bool IsRunning(int i) => _processes[i] is { HasExited: false };
 
@@ -75,7 +79,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
     {
         var data = DataFolder(i);
         Directory.CreateDirectory(data);
-        var initial = string.Join(",", Enumerable.Range(0, Count).Select(n => $"{Id(n)}=127.0.0.1:{RaftPort(n)}"));
+        var initial = string.Join(",", Enumerable.Range(0, Count).Select(n => $"{Id(n)}={Address(n)}:{RaftPort(n)}"));
         var command = new List<string>();
         if (_separateUsers && !OperatingSystem.IsWindows())
         {
@@ -91,10 +95,10 @@ internal sealed class NodeProcesses : IAsyncDisposable
         command.Add(_statehouse);
         command.AddRange([
             "serve", "--node-id", Id(i), "--data", data,
-            "--http", $"127.0.0.1:{HttpPort(i)}", "--grpc", $"127.0.0.1:{GrpcPort(i)}", "--raft", $"127.0.0.1:{RaftPort(i)}",
+            "--http", $"{Address(i)}:{HttpPort(i)}", "--grpc", $"{Address(i)}:{GrpcPort(i)}", "--raft", $"{Address(i)}:{RaftPort(i)}",
             "--log-level", "Warning",
         ]);
-        command.AddRange(joinVia is { } via ? ["--join", $"http://127.0.0.1:{HttpPort(via)}"] : ["--initial-cluster", initial]);
+        command.AddRange(joinVia is { } via ? ["--join", $"http://{Address(via)}:{HttpPort(via)}"] : ["--initial-cluster", initial]);
         command.AddRange(_extraArguments);
         var exe = command[0];
         var args = command.Skip(1).ToList();
@@ -238,7 +242,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
         }
     }
 
-    private void Block(int from, int to) => _partitions.Block(Uid(from), [RaftPort(to), GrpcPort(to), HttpPort(to)]);
+    private void Block(int from, int to) => _partitions.Block(Uid(from), [RaftPort(to), GrpcPort(to), HttpPort(to)], Address(to));
 
     public void Heal() => _partitions.Heal();
 

@@ -4,9 +4,10 @@ using System.Globalization;
 namespace Statehouse.Chaos.Runner;
 
 /// <summary>
-/// Network partitions between processes on 127.0.0.1, each running under its own uid: iptables owner rules drop a
-/// process's packets to the other side's ports. (A node's outgoing connections all come from 127.0.0.1, so rules by
-/// 127.0.0.N address cannot tell nodes apart.) Needs root and iptables; every rule is tagged and removed by <see cref="Heal"/>.
+/// Network partitions between processes on loopback, each running under its own uid: iptables owner rules drop a
+/// process's packets to the other side's address and ports. The sender is matched by uid, not by source address: on
+/// loopback the kernel gives every outgoing connection the source 127.0.0.1 whatever address the node listens on, so a
+/// rule by source 127.0.0.N would never match. Needs root and iptables; every rule is tagged and removed by <see cref="Heal"/>.
 /// </summary>
 public sealed class OwnerPartitions
 {
@@ -18,12 +19,12 @@ public sealed class OwnerPartitions
     public static bool Available =>
         Environment.UserName == "root" && File.Exists("/usr/sbin/iptables") && File.Exists("/usr/bin/setpriv");
 
-    /// <summary>Drops every TCP packet a process of <paramref name="fromUid"/> sends to one of <paramref name="toPorts"/>.</summary>
-    public void Block(int fromUid, IEnumerable<int> toPorts)
+    /// <summary>Drops every TCP packet a process of <paramref name="fromUid"/> sends to one of <paramref name="toPorts"/> on <paramref name="toAddress"/>.</summary>
+    public void Block(int fromUid, IEnumerable<int> toPorts, string toAddress = "127.0.0.1")
     {
         foreach (var port in toPorts)
         {
-            string[] rule = ["OUTPUT", "-p", "tcp", "-d", "127.0.0.1", "--dport", port.ToString(CultureInfo.InvariantCulture),
+            string[] rule = ["OUTPUT", "-p", "tcp", "-d", toAddress, "--dport", port.ToString(CultureInfo.InvariantCulture),
                 "-m", "owner", "--uid-owner", fromUid.ToString(CultureInfo.InvariantCulture), "-m", "comment", "--comment", _tag, "-j", "DROP"];
             Iptables(["-I", .. rule]);
             lock (_gate)
