@@ -59,5 +59,11 @@ public sealed record RaftOptions
 
         /// <summary>gRPC address.</summary>
         public const string Grpc = "statehouse.grpc";
+
+        /// <summary>
+        /// A random id per process start: tells a process apart from a fresh one started later at the same address
+        /// (a replaced member), so a late "you were removed" meant for the old one does not stop the new one.
+        /// </summary>
+        public const string Incarnation = "statehouse.incarnation";
     }
 }

@@ -166,72 +166,92 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
     }
 
     /// <summary>Runs a command here when this node leads, else on the leader; returns the result as the leader applied it.</summary>
+    /// <remarks>
+    /// NotLeader means "this attempt never entered the log". Once an earlier attempt's outcome was unknown (a forward
+    /// that timed out or lost its connection may have applied), a final NotLeader would wrongly tell the client its
+    /// write did not happen — the fault lab caught exactly that (a write answered 421 that later reads saw). So after
+    /// an ambiguous attempt the failure is reported as Unavailable with the outcome unknown.
+    /// </remarks>
     public async ValueTask<CommandResult> ExecuteRawAsync(Command command, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var ambiguous = false;
+        try
         {
-            if (node.IsLeader)
+            return await RouteAsync().ConfigureAwait(false);
+        }
+        catch (StatehouseException ex) when (ambiguous && ex.Code == ErrorCode.NotLeader)
+        {
+            throw new StatehouseException(ErrorCode.Unavailable, "The write was routed to the leader more than once and an earlier attempt's outcome is unknown; retry with the same request id.", ex);
+        }
+
+        async ValueTask<CommandResult> RouteAsync()
+        {
+            for (var attempt = 1; ; attempt++)
             {
-                try
+                if (node.IsLeader)
                 {
-                    return await ProposeLocalAsync(command, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        return await ProposeLocalAsync(command, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (StatehouseException ex) when (ex.Code == ErrorCode.NotLeader && node.IsClustered && attempt < MaxRoutingAttempts)
+                    {
+                        // Not applied (it never entered the log): safe to send to the new leader.
+                        continue;
+                    }
                 }
-                catch (StatehouseException ex) when (ex.Code == ErrorCode.NotLeader && node.IsClustered && attempt < MaxRoutingAttempts)
+
+                // Forwarded writes are retried when the leader changes or cannot be reached; a request id makes every
+                // retry of a write that did apply answer with its first result instead of applying twice.
+                if (command.RequestId is null)
                 {
-                    // Not applied (it never entered the log): safe to send to the new leader.
+                    command = command with { RequestId = "fwd-" + Guid.NewGuid().ToString("N") };
+                }
+
+                if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+                {
+                    // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
+                    if (attempt >= MaxRoutingAttempts)
+                    {
+                        throw new StatehouseException(ErrorCode.Unavailable, "Leadership kept moving while the request was routed; retry.");
+                    }
+
                     continue;
                 }
-            }
 
-            // Forwarded writes are retried when the leader changes or cannot be reached; a request id makes every
-            // retry of a write that did apply answer with its first result instead of applying twice.
-            if (command.RequestId is null)
-            {
-                command = command with { RequestId = "fwd-" + Guid.NewGuid().ToString("N") };
-            }
-
-            if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
-            {
-                // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
-                if (attempt >= MaxRoutingAttempts)
+                V1.ForwardResponse reply;
+                try
                 {
-                    throw new StatehouseException(ErrorCode.Unavailable, "Leadership kept moving while the request was routed; retry.");
+                    reply = await peers.Peer(leader).ForwardAsync(new V1.ForwardRequest { Command = ByteString.CopyFrom(CommandCodec.Encode(new CommandBatch(0, [command]))) },
+                        deadline: DateTime.UtcNow + WriteTimeout + TimeSpan.FromSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && attempt < MaxRoutingAttempts && !cancellationToken.IsCancellationRequested)
+                {
+                    // The leader could not be reached (the call never arrived, or its outcome is unknown): the same
+                    // command, request id included, is sent again; a command that did apply is answered once.
+                    ambiguous = true;
+                    await Task.Delay(100 * attempt, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                catch (RpcException ex)
+                {
+                    throw PeerFailure(ex, "forwarding the write");
                 }
 
-                continue;
-            }
+                if (reply.ErrorCode == (int)ErrorCode.NotLeader && attempt < MaxRoutingAttempts)
+                {
+                    await Task.Delay(50 * attempt, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
 
-            V1.ForwardResponse reply;
-            try
-            {
-                reply = await peers.Peer(leader).ForwardAsync(new V1.ForwardRequest { Command = ByteString.CopyFrom(CommandCodec.Encode(new CommandBatch(0, [command]))) },
-                    deadline: DateTime.UtcNow + WriteTimeout + TimeSpan.FromSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && attempt < MaxRoutingAttempts && !cancellationToken.IsCancellationRequested)
-            {
-                // The leader could not be reached (the call never arrived, or its outcome is unknown): the same
-                // command, request id included, is sent again; a command that did apply is answered once.
-                await Task.Delay(100 * attempt, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (RpcException ex)
-            {
-                throw PeerFailure(ex, "forwarding the write");
-            }
+                if (reply.ErrorCode != 0)
+                {
+                    throw new StatehouseException((ErrorCode)reply.ErrorCode, reply.ErrorMessage) { LeaderHint = NullIfEmpty(reply.LeaderHint) };
+                }
 
-            if (reply.ErrorCode == (int)ErrorCode.NotLeader && attempt < MaxRoutingAttempts)
-            {
-                await Task.Delay(50 * attempt, cancellationToken).ConfigureAwait(false);
-                continue;
+                var decoder = new BinaryDecoder(reply.Result.Span);
+                return ResultCodec.Read(ref decoder);
             }
-
-            if (reply.ErrorCode != 0)
-            {
-                throw new StatehouseException((ErrorCode)reply.ErrorCode, reply.ErrorMessage) { LeaderHint = NullIfEmpty(reply.LeaderHint) };
-            }
-
-            var decoder = new BinaryDecoder(reply.Result.Span);
-            return ResultCodec.Read(ref decoder);
         }
     }
 

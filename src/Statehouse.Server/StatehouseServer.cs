@@ -210,6 +210,7 @@ public static class StatehouseServer
                 [RaftOptions.MetadataKeys.NodeId] = options.NodeId,
                 [RaftOptions.MetadataKeys.Http] = options.HttpEndpoint,
                 [RaftOptions.MetadataKeys.Grpc] = options.GrpcEndpoint,
+                [RaftOptions.MetadataKeys.Incarnation] = Guid.NewGuid().ToString("N"),
             },
         };
     }

@@ -63,7 +63,8 @@ internal static class MembershipChange
             {
                 try
                 {
-                    await gateway.Peers.Peer(grpc).RemovedAsync(new V1.RemovedRequest { RemovedBy = node.NodeId }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var incarnation = metadata.TryGetValue(global::Statehouse.Cluster.RaftOptions.MetadataKeys.Incarnation, out var i) ? i : string.Empty;
+                    await gateway.Peers.Peer(grpc).RemovedAsync(new V1.RemovedRequest { RemovedBy = node.NodeId, Incarnation = incarnation }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 catch (RpcException)
                 {

@@ -7,7 +7,7 @@ using V1 = Statehouse.V1;
 namespace Statehouse.Server.Grpc;
 
 /// <summary>Node-to-node calls: forwarded writes, read index, lease calls for the leader's lease clock, status probes.</summary>
-internal sealed class PeerService(NodeGateway gateway, ClusterDirectory directory) : V1.Peer.PeerBase
+internal sealed class PeerService(NodeGateway gateway, ClusterDirectory directory, ILogger<PeerService> logger) : V1.Peer.PeerBase
 {
     public override async Task<V1.ForwardResponse> Forward(V1.ForwardRequest request, ServerCallContext context)
     {
@@ -51,6 +51,15 @@ internal sealed class PeerService(NodeGateway gateway, ClusterDirectory director
 
     public override async Task<V1.RemovedResponse> Removed(V1.RemovedRequest request, ServerCallContext context)
     {
+        // A message meant for an earlier process at this address (the member this one replaces) is not for us: the
+        // fault lab's membership nemesis found a fresh node stopped by the late notice of its predecessor's removal.
+        var mine = gateway.Node.Options.Raft?.Metadata.GetValueOrDefault(global::Statehouse.Cluster.RaftOptions.MetadataKeys.Incarnation);
+        if (request.Incarnation.Length > 0 && request.Incarnation != mine)
+        {
+            logger.LogWarning("Ignored a removal notice from {RemovedBy} meant for an earlier process at this address", request.RemovedBy);
+            return new V1.RemovedResponse();
+        }
+
         await gateway.Node.LeaveClusterAsync(request.RemovedBy).ConfigureAwait(false);
         return new V1.RemovedResponse();
     }

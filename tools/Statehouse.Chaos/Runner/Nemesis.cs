@@ -158,7 +158,7 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
         nodes.Kill(victim);
         nodes.Wipe(victim);
         nodes.Start(victim, joinVia: via);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             await Task.Delay(500).ConfigureAwait(false);
@@ -176,7 +176,7 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
             }
         }
 
-        return "rejoin not complete after 30 s";
+        return "rejoin not complete after 60 s";
     }
 
     private List<int> Others(IReadOnlyCollection<int> side) => Enumerable.Range(0, nodes.Count).Where(n => !side.Contains(n)).ToList();

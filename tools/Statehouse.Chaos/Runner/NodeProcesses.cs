@@ -19,6 +19,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
     private readonly OwnerPartitions _partitions = new();
 
     private readonly IReadOnlyList<string> _extraArguments;
+    private readonly int?[] _joinedVia;
 
     public NodeProcesses(string statehouse, int count, int basePort, bool separateUsers, string root, IReadOnlyList<string>? extraArguments = null)
     {
@@ -29,6 +30,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
         Count = count;
         BasePort = basePort;
         _processes = new Process?[count];
+        _joinedVia = new int?[count];
     }
 
     public int Count { get; }
@@ -77,6 +79,10 @@ internal sealed class NodeProcesses : IAsyncDisposable
     /// </summary>
     public void Start(int i, int? joinVia = null)
     {
+        // A node that once joined keeps joining on every restart: until its join commits, its data folder holds no
+        // membership, and --initial-cluster would found a second cluster; once it is a member, a join is a no-op.
+        joinVia ??= _joinedVia[i];
+        _joinedVia[i] = joinVia;
         var data = DataFolder(i);
         Directory.CreateDirectory(data);
         var initial = string.Join(",", Enumerable.Range(0, Count).Select(n => $"{Id(n)}={Address(n)}:{RaftPort(n)}"));
