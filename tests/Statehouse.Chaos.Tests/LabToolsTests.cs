@@ -138,4 +138,32 @@ public sealed class LabToolsTests
         var diverged = LabRun.Report(settings, [results[1]], faults, converged: false, "n1=1:a n2=1:b", 30_000);
         Assert.Contains("replica-divergence", diverged, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ReadOfAValueWhoseWriteDefinitelyFailed_IsCaughtWithoutSearch()
+    {
+        // The write was answered "not applied" (so it is not in the history), yet a later read returns its value.
+        var read = R(2, "ghost", 20, 30);
+        var result = LinearizabilityChecker.Check([W(1, "a", 0, 10), read], null, TimeSpan.FromSeconds(5));
+        Assert.Equal(Verdict.NotLinearizable, result.Verdict);
+        Assert.Equal([read], result.Witness);
+
+        // Written by an operation whose outcome is unknown: allowed, and no shortcut claims otherwise.
+        var unknown = new KvOperation(1, "k", OpKind.Write, "ghost", null, 5, 0, Unknown: true);
+        Assert.Equal(Verdict.Linearizable, LinearizabilityChecker.Check([W(1, "a", 0, 4), unknown, read], null, TimeSpan.FromSeconds(5)).Verdict);
+    }
+
+    [Fact]
+    public void SearchBeyondItsMemoryBudget_IsUnknown_NeverLinearizable()
+    {
+        var ops = new List<KvOperation>();
+        for (var i = 0; i < 5000; i++)
+        {
+            ops.Add(W(i % 4, $"v{i}", i * 10, (i * 10) + 5));
+            ops.Add(R((i % 4) + 4, $"v{i}", (i * 10) + 6, (i * 10) + 8));
+        }
+
+        Assert.Equal(Verdict.Linearizable, LinearizabilityChecker.Check(ops, null, TimeSpan.FromSeconds(30)).Verdict);
+        Assert.Equal(Verdict.Unknown, LinearizabilityChecker.Check(ops, null, TimeSpan.FromSeconds(30), memoryBudgetBytes: 1).Verdict);
+    }
 }

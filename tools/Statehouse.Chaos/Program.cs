@@ -52,7 +52,7 @@ check.SetAction(parse =>
             Console.WriteLine($"the search ordered {deepest.Linearized.Count} operations at most (last: {string.Join("; ", deepest.Linearized.TakeLast(5).Select(HistoryShrinker.Describe))}), leaving value {deepest.State ?? "(absent)"}; then it could not place: {HistoryShrinker.Describe(deepest.Stuck)}");
         }
 
-        var minimal = HistoryShrinker.Shrink(result.FailingOperations, initial, TimeSpan.FromSeconds(60));
+        var minimal = result.Witness ?? HistoryShrinker.Shrink(result.FailingOperations, initial, TimeSpan.FromSeconds(60));
         Console.WriteLine($"smallest failing sub-history ({minimal.Count} operations):");
         foreach (var op in minimal)
         {

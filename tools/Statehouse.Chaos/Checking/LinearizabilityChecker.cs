@@ -41,6 +41,17 @@ public static class LinearizabilityChecker
         {
             var ops = part.ToList();
 
+            // A read of a value no operation could have written by then needs no search (and a search over a long
+            // history that must fail can be exponential): report it with its read alone.
+            if (ReadOfUnwrittenValue(ops, initialValue) is { } impossible)
+            {
+                return new LinearizabilityResult(Verdict.NotLinearizable, part.Key, ops, Stopwatch.GetElapsedTime(started), explored)
+                {
+                    Deepest = new DeepestPoint([], null, impossible),
+                    Witness = [impossible],
+                };
+            }
+
             // Fast path: without the unknown-outcome writes nobody observed ("never happened" is always allowed for
             // them), the search is far smaller; if that history is linearizable, so is the whole. Otherwise (one of
             // them may be needed, e.g. to explain a refused compare-and-set) search the whole.
@@ -99,6 +110,29 @@ public static class LinearizabilityChecker
             default:
                 throw new ArgumentOutOfRangeException(nameof(op), op.Kind, "Unknown operation kind.");
         }
+    }
+
+    /// <summary>
+    /// A completed read that returned a value which is neither the initial value nor written by any operation invoked
+    /// before the read returned (writes that definitely failed are not in the history). Null when there is none, or
+    /// when the key has appends (their values compose).
+    /// </summary>
+    internal static KvOperation? ReadOfUnwrittenValue(List<KvOperation> ops, string? initial)
+    {
+        if (ops.Any(o => o.Kind == OpKind.Append))
+        {
+            return null;
+        }
+
+        var firstWrite = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var o in ops.Where(o => o.Kind is OpKind.Write or OpKind.CompareAndSet && o.Value is not null))
+        {
+            firstWrite[o.Value!] = Math.Min(firstWrite.GetValueOrDefault(o.Value!, long.MaxValue), o.Invoked);
+        }
+
+        return ops.Where(o => o.Kind == OpKind.Read && !o.Unknown && o.ReadValue != initial)
+            .OrderBy(o => o.Invoked)
+            .FirstOrDefault(o => o.ReadValue is null || !firstWrite.TryGetValue(o.ReadValue, out var at) || at > o.Returned);
     }
 
     /// <summary>The history without unknown-outcome writes and compare-and-sets whose value no operation observed.</summary>

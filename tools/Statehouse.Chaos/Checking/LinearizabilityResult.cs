@@ -18,6 +18,9 @@ public sealed record LinearizabilityResult(Verdict Verdict, string? Key, IReadOn
 {
     /// <summary>For a violation: the longest order the search could build, and the operation it could not place after it.</summary>
     public DeepestPoint? Deepest { get; init; }
+
+    /// <summary>When the violation needs no search (a read of a value nobody wrote by then): the operations that show it.</summary>
+    public IReadOnlyList<KvOperation>? Witness { get; init; }
 }
 
 /// <summary>

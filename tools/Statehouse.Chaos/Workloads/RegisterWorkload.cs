@@ -99,6 +99,18 @@ internal sealed class RegisterWorkload : IWorkload
             return Task.FromResult(WorkloadResult.From(this, [new Anomaly("unknown", "the linearizability search ran out of its budget: nothing is claimed")], summary, _history.Path, decided: false));
         }
 
+        if (result.Witness is { } witness)
+        {
+            // A read of a value no write could have produced: show the read and every recorded event of that value
+            // (e.g. a write the client was told had failed).
+            var value = witness[0].ReadValue;
+            var lines = witness.Select(HistoryShrinker.Describe)
+                .Concat(File.ReadLines(_history.Path).Where(l => value is not null && l.Contains($"\"value\":\"{value}\"", StringComparison.Ordinal)).Take(10))
+                .ToList();
+            var read = new Anomaly("not-linearizable", $"key {result.Key}: a read returned {value ?? "(absent)"}, which no operation that may have taken effect wrote before the read returned");
+            return Task.FromResult(WorkloadResult.From(this, [read], summary, _history.Path, lines));
+        }
+
         var minimal = HistoryShrinker.Shrink(result.FailingOperations, null, TimeSpan.FromSeconds(60));
         var anomaly = new Anomaly("not-linearizable", $"key {result.Key}: no order of its {result.FailingOperations.Count} operations explains what clients saw; smallest failing sub-history: {minimal.Count} operations");
         return Task.FromResult(WorkloadResult.From(this, [anomaly], summary, _history.Path, minimal.Select(HistoryShrinker.Describe).ToList()));
