@@ -64,7 +64,7 @@ internal sealed class CounterWorkload : IWorkload
                 var returned = lab.NowNs;
                 _increments.Add((delta, outcome, invoked, returned));
                 Counts.Add(outcome);
-                _history.Record(new HistoryEvent(client, outcome.Phase(), "incr", Key, outcome == Outcome.Ok ? reply.Json.GetProperty("value").GetInt64().ToString(CultureInfo.InvariantCulture) : null, null, returned));
+                _history.Record(new HistoryEvent(client, outcome.Phase(), "incr", Key, outcome == Outcome.Ok ? reply.Json.GetProperty("value").GetInt64().ToString(CultureInfo.InvariantCulture) : null, null, returned, reply.ErrorText, node));
             }
         }
     }

@@ -13,6 +13,9 @@ internal sealed record Reply(HttpStatusCode? Status, string Text, long? ModRevis
 
     public JsonElement Json => JsonDocument.Parse(Text).RootElement;
 
+    /// <summary>Why it did not succeed, for the history (null on success).</summary>
+    public string? ErrorText => Success ? null : Status is { } s ? $"HTTP {(int)s}: {(Text.Length > 160 ? Text[..160] : Text)}" : Error?.Message ?? "no answer";
+
     /// <summary>The outcome of a write that got this reply (see <see cref="Outcomes.OfFailedWrite"/>).</summary>
     public Outcome WriteOutcome => Success ? Outcome.Ok : Outcomes.OfFailedWrite(Status, Error);
 }
@@ -46,9 +49,14 @@ internal sealed class LabHttp(NodeProcesses nodes, TimeSpan timeout) : IDisposab
         }
         catch (Exception ex) when (Outcomes.IsTransport(ex))
         {
+            // A dead or cut-off node answers at once; a short pause keeps a client from piling up thousands of
+            // unknown-outcome writes (each one widens what the checks must allow) while it is down.
+            await Task.Delay(TransportErrorPause).ConfigureAwait(false);
             return new Reply(null, string.Empty, null, ex);
         }
     }
+
+    private static readonly TimeSpan TransportErrorPause = TimeSpan.FromMilliseconds(50);
 
     public Task<Reply> TxnAsync(int node, object txn) => SendAsync(HttpMethod.Post, node, "/v1/txn", JsonSerializer.Serialize(txn), null, "application/json");
 
