@@ -84,7 +84,20 @@ public sealed partial class StateClient : IAsyncDisposable, IDisposable
     /// <see cref="ReadConsistency.Session"/> reads ask for that.
     /// </summary>
     /// <remarks>Thread-safe and monotonic: it never goes down.</remarks>
-    public long SessionRevision => Volatile.Read(ref _sessionRevision);
+    /// <remarks>
+    /// Inside a <see cref="BeginSession"/> scope (one end user's session, carried between app instances), this is that
+    /// session's token instead: a session read then waits only for what that user has seen.
+    /// </remarks>
+    public long SessionRevision => SessionScope.Current is { } session ? session.Revision : Volatile.Read(ref _sessionRevision);
+
+    /// <summary>
+    /// Starts a causal session for the current async flow — typically one end user's request — from a token the user
+    /// carried in (a cookie or header from an earlier response, possibly served by another app instance). Until the
+    /// returned scope is disposed, session reads ask for at least <see cref="StatehouseSession.Revision"/>, and every
+    /// response raises it; read it back to hand the user the new token.
+    /// </summary>
+    /// <param name="revision">The token the user carried in (0 = none).</param>
+    public StatehouseSession BeginSession(long revision = 0) => SessionScope.Begin(revision);
 
     /// <summary>The endpoints the client knows, configured and learned from leader hints.</summary>
     public IReadOnlyList<Uri> Endpoints => _endpoints.Addresses;
@@ -124,6 +137,7 @@ public sealed partial class StateClient : IAsyncDisposable, IDisposable
     public void ObserveRevision(long revision)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(revision);
+        SessionScope.Current?.Observe(revision);
         var seen = Volatile.Read(ref _sessionRevision);
 
         // Terminates: a failed exchange means another thread raised the token, so `seen` strictly grows toward `revision`.

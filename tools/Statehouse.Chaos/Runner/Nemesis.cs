@@ -117,8 +117,18 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
                 {
                     var victim = leader >= 0 ? shuffle.First(n => n != leader) : pick;
                     described = Name(victim);
+                    if (leader < 0 || !await WholeAsync(leader).ConfigureAwait(false))
+                    {
+                        // Replacing a second member while the first is still joining walks the configuration down
+                        // to one member (legal Raft, and the lab once did it: a lone leader committing by itself
+                        // while the others kept stale configurations). An operator replaces one member at a time.
+                        note = "skipped: the cluster is not whole (a member is missing or unavailable)";
+                        kind = "membership-skipped";
+                        break;
+                    }
+
                     Current = $"membership: replace {described}";
-                    note = await ReplaceAsync(victim, leader >= 0 ? leader : shuffle.First(n => n != victim)).ConfigureAwait(false);
+                    note = await ReplaceAsync(victim, leader).ConfigureAwait(false);
                     break;
                 }
 
@@ -177,6 +187,21 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
         }
 
         return "rejoin not complete after 60 s";
+    }
+
+    /// <summary>True when the leader lists every node as an available member.</summary>
+    private async Task<bool> WholeAsync(int leader)
+    {
+        try
+        {
+            var cluster = await nodes.Http.GetFromJsonAsync<JsonElement>(nodes.Url(leader, "/v1/cluster")).ConfigureAwait(false);
+            var members = cluster.GetProperty("members").EnumerateArray().ToList();
+            return members.Count == nodes.Count && members.All(m => m.GetProperty("available").GetBoolean());
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private List<int> Others(IReadOnlyCollection<int> side) => Enumerable.Range(0, nodes.Count).Where(n => !side.Contains(n)).ToList();
