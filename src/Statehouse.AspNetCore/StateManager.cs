@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Options;
+using Statehouse.Client;
+
+namespace Statehouse.AspNetCore;
+
+/// <summary>Where app state lives and how it is read.</summary>
+public sealed class StateManagerOptions
+{
+    /// <summary>Keyspace of the app's state (default: the client's).</summary>
+    public string? Keyspace { get; set; }
+
+    /// <summary>Prefix of every key (default <c>app/</c>).</summary>
+    public string KeyPrefix { get; set; } = "app/";
+
+    /// <summary>
+    /// Read consistency (default Session: inside <see cref="SessionTokenMiddleware"/> a user reads their own writes
+    /// from any instance and any replica; outside a session scope, this instance's writes).
+    /// </summary>
+    public ReadConsistency ReadConsistency { get; set; } = ReadConsistency.Session;
+
+    /// <summary>Rounds an update may lose to concurrent writers before it gives up (default 32).</summary>
+    public int MaxUpdateAttempts { get; set; } = UpdateOptions.DefaultMaxAttempts;
+}
+
+/// <summary>A typed value and its version (the ETag: the store's mod revision).</summary>
+public sealed record StateEntry<T>(string Key, T Value, long Version);
+
+/// <summary>
+/// Typed app state in Statehouse — carts, orders, profiles — as JSON values with optimistic concurrency: read a value
+/// with its version, write it back only if nobody changed it, or let <see cref="UpdateAsync{T}"/> run the
+/// read-modify-write loop for you. Stateless app instances share it through the store.
+/// </summary>
+public interface IStateManager
+{
+    /// <summary>The value under <paramref name="key"/>, or null when there is none.</summary>
+    Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes <paramref name="value"/>. With <paramref name="expectedVersion"/> the write happens only if the value is
+    /// still at that version (0 = only if absent); otherwise <see cref="StatehouseException"/> PreconditionFailed.
+    /// </summary>
+    Task<long> SetAsync<T>(string key, T value, long? expectedVersion = null, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Read-modify-write: applies <paramref name="update"/> to the current value (default when absent) and writes the
+    /// result if nobody wrote in between, retrying with backoff otherwise. <paramref name="update"/> may run several
+    /// times and must have no side effects.
+    /// </summary>
+    Task<StateEntry<T>> UpdateAsync<T>(string key, Func<T?, T> update, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the value (only at <paramref name="expectedVersion"/> if given); false when there was none.</summary>
+    Task<bool> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default);
+}
+
+/// <inheritdoc />
+public sealed class StateManager(StateClient client, IOptions<StateManagerOptions> options) : IStateManager
+{
+    private readonly StateManagerOptions _options = options.Value;
+
+    private string Key(string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return _options.KeyPrefix + key;
+    }
+
+    public async Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
+        var entry = await client.GetAsync<T>(Key(key), new ReadOptions { Keyspace = _options.Keyspace, Consistency = _options.ReadConsistency }, cancellationToken).ConfigureAwait(false);
+        return entry is null ? null : new StateEntry<T>(key, entry.Value, entry.ModRevision);
+    }
+
+    public async Task<long> SetAsync<T>(string key, T value, long? expectedVersion = null, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        var precondition = expectedVersion switch
+        {
+            null => Precondition.None,
+            0 => Precondition.IfAbsent,
+            var v => Precondition.IfModRevision(v.Value),
+        };
+        var put = await client.PutAsync(Key(key), value, new PutOptions { Keyspace = _options.Keyspace, Precondition = precondition, Ttl = ttl }, cancellationToken).ConfigureAwait(false);
+        return put.Revision;
+    }
+
+    public async Task<StateEntry<T>> UpdateAsync<T>(string key, Func<T?, T> update, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        var result = await client.UpdateAsync(Key(key), update, new UpdateOptions { Keyspace = _options.Keyspace, MaxAttempts = _options.MaxUpdateAttempts, Ttl = ttl }, cancellationToken).ConfigureAwait(false);
+        return new StateEntry<T>(key, result.Value, result.Revision);
+    }
+
+    public async Task<bool> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var deleted = await client.DeleteAsync(Key(key), new DeleteOptions
+            {
+                Keyspace = _options.Keyspace,
+                Precondition = expectedVersion is { } v ? Precondition.IfModRevision(v) : Precondition.None,
+            }, cancellationToken).ConfigureAwait(false);
+            return deleted.Deleted > 0;
+        }
+        catch (StatehouseException ex) when (ex.Code == StatehouseErrorCode.NotFound)
+        {
+            return false;
+        }
+    }
+}
