@@ -21,6 +21,13 @@ public sealed class StatehouseCacheOptions : IOptions<StatehouseCacheOptions>
     /// <summary>Largest value accepted, in bytes (default 1 MiB); larger ones are refused with an ArgumentException.</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// The in-process near cache in front of the store (off by default). With it on, reads are session-consistent
+    /// (read-your-writes and monotonic per user with <see cref="SessionTokenMiddleware"/>), not linearizable, and a
+    /// sliding entry read from memory restarts its window in the store at most every quarter window.
+    /// </summary>
+    public NearCacheOptions NearCache { get; } = new();
+
     /// <summary>The clock used for absolute expirations (tests replace it).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

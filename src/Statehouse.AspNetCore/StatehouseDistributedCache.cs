@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Options;
 using Statehouse.Client;
@@ -11,16 +12,34 @@ namespace Statehouse.AspNetCore;
 /// renewed on every read or <see cref="RefreshAsync"/> — by a lease keep-alive when there is no absolute limit, else
 /// by rewriting the entry with the TTL cut at the absolute limit (a compare-and-set, so a concurrent write wins).
 /// </summary>
-public sealed class StatehouseDistributedCache : IDistributedCache
+public sealed class StatehouseDistributedCache : IDistributedCache, IAsyncDisposable
 {
     private readonly StateClient _client;
     private readonly StatehouseCacheOptions _options;
+    private readonly NearCache? _near;
 
-    public StatehouseDistributedCache(StateClient client, IOptions<StatehouseCacheOptions> options)
+    public StatehouseDistributedCache(StateClient client, IOptions<StatehouseCacheOptions> options, ILogger<StatehouseDistributedCache>? logger = null)
     {
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
         ArgumentException.ThrowIfNullOrEmpty(_options.KeyPrefix);
+        if (_options.NearCache.Enabled)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(_options.NearCache.MaxEntries, 1, "NearCache.MaxEntries");
+            ArgumentOutOfRangeException.ThrowIfLessThan(_options.NearCache.MaxBytes, 1, "NearCache.MaxBytes");
+            _near = new NearCache(_client, _options.Keyspace, _options.KeyPrefix, _options.NearCache, _options.TimeProvider, logger);
+        }
+    }
+
+    /// <summary>What the near cache keeps per key besides the value: the header and the stored entry (for sliding).</summary>
+    private sealed record Cached(CacheEnvelope Header, KeyValueEntry Entry);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_near is not null)
+        {
+            await _near.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private long NowMs => _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
@@ -35,6 +54,25 @@ public sealed class StatehouseDistributedCache : IDistributedCache
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (_near is not null && _near.TryGet(key, _client.SessionRevision, out var slot) && slot.Header is Cached cached)
+        {
+            if (cached.Header.TtlAt(NowMs) is { } remaining && remaining <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            if (cached.Header.SlidingMs > 0 && NowMs - slot.SlidAtMs >= Math.Max(1000, cached.Header.SlidingMs / 4))
+            {
+                slot.SlidAtMs = NowMs;
+                await SlideAsync(key, cached.Entry, cached.Header, token).ConfigureAwait(false);
+            }
+
+            // The user has now seen this value: later reads (from any replica) must not show an older one.
+            _client.ObserveRevision(cached.Entry.ModRevision);
+            return slot.Value!;
+        }
+
         var result = await _client.GetAsync(StoreKey(key), new ReadOptions { Keyspace = _options.Keyspace, Consistency = _options.ReadConsistency }, token).ConfigureAwait(false);
         if (result.Entry is not { } entry || !CacheEnvelope.TryUnpack(entry.Value, out var header, out var value))
         {
@@ -52,7 +90,9 @@ public sealed class StatehouseDistributedCache : IDistributedCache
             await SlideAsync(key, entry, header, token).ConfigureAwait(false);
         }
 
-        return value.ToArray();
+        var bytes = value.ToArray();
+        _near?.Put(key, bytes, new Cached(header, entry), result.Revision);
+        return bytes;
     }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
@@ -88,11 +128,12 @@ public sealed class StatehouseDistributedCache : IDistributedCache
             return;
         }
 
-        await _client.PutAsync(StoreKey(key), CacheEnvelope.Pack(header, value), new PutOptions
+        var put = await _client.PutAsync(StoreKey(key), CacheEnvelope.Pack(header, value), new PutOptions
         {
             Keyspace = _options.Keyspace,
             Ttl = ttl is { } live ? CacheEnvelope.StoreTtl(live) : null,
         }, token).ConfigureAwait(false);
+        _near?.Invalidate(key, put.Revision);
     }
 
     public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
@@ -110,14 +151,8 @@ public sealed class StatehouseDistributedCache : IDistributedCache
 
     public async Task RemoveAsync(string key, CancellationToken token = default)
     {
-        try
-        {
-            await _client.DeleteAsync(StoreKey(key), new DeleteOptions { Keyspace = _options.Keyspace }, token).ConfigureAwait(false);
-        }
-        catch (StatehouseException ex) when (ex.Code == StatehouseErrorCode.NotFound)
-        {
-            // Already gone: removing is idempotent.
-        }
+        var deleted = await _client.DeleteAsync(StoreKey(key), new DeleteOptions { Keyspace = _options.Keyspace }, token).ConfigureAwait(false);
+        _near?.Invalidate(key, deleted.Revision);
     }
 
     /// <summary>Starts the sliding window again from now.</summary>

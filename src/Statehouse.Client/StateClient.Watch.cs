@@ -109,6 +109,7 @@ public sealed partial class StateClient
                     {
                         // No events up to the header's revision: resuming after it loses nothing.
                         delivered = Math.Max(delivered, ProtoConvert.Revision(response.Header));
+                        options?.OnProgress?.Invoke(delivered);
                         continue;
                     }
 
@@ -150,6 +151,11 @@ public sealed partial class StateClient
 
                         delivered = Math.Max(delivered, pending[^1].Revision);
                         pending.Clear();
+                    }
+
+                    if (pending.Count == 0)
+                    {
+                        options?.OnProgress?.Invoke(delivered);
                     }
                 }
             }

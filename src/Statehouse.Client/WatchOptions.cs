@@ -17,4 +17,10 @@ public sealed record WatchOptions
 
     /// <summary>How often the server sends progress notifications; <see langword="null"/> means the server's default.</summary>
     public TimeSpan? ProgressInterval { get; init; }
+
+    /// <summary>
+    /// Called with R whenever the watch is known complete through revision R — every change up to R has been yielded —
+    /// including when the server reports progress on an idle range. A cache invalidated by the watch is fresh through R.
+    /// </summary>
+    public Action<long>? OnProgress { get; init; }
 }

@@ -73,7 +73,15 @@ internal static class LabRun
         var results = new List<WorkloadResult>();
         foreach (var workload in workloads)
         {
-            results.Add(await workload.CheckAsync(lab, CancellationToken.None).ConfigureAwait(false));
+            try
+            {
+                results.Add(await workload.CheckAsync(lab, CancellationToken.None).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or TaskCanceledException or IOException or System.Text.Json.JsonException)
+            {
+                // A check that cannot read what it needs decides nothing (exit 2), and the other checks still run.
+                results.Add(WorkloadResult.From(workload, [new Checking.Anomaly("unknown", $"the check could not run: {ex.Message}")], "not checked", Path.Combine(settings.WorkFolder, $"history-{workload.Name}.jsonl"), decided: false));
+            }
         }
 
         var (converged, hashes) = await nodes.WaitConvergedAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);

@@ -16,6 +16,8 @@ internal static class SseWatch
 {
     public const int ProgressMs = 300;
 
+    private static readonly TimeSpan ReplayAttemptTimeout = TimeSpan.FromSeconds(60);
+
     private static readonly TimeSpan Stall = TimeSpan.FromMilliseconds(ProgressMs * 6);
 
     /// <summary>
@@ -113,6 +115,11 @@ internal static class SseWatch
         {
             var changes = new List<ChangeEvent>();
             var reached = false;
+
+            // A replica that is behind (or no longer a member) reports progress forever without reaching the end:
+            // give each attempt a deadline and try the next node.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(ReplayAttemptTimeout);
             last = await StreamAsync(http, nodes, attempt % nodes.Count, prefix, fromRevision, m =>
             {
                 if (!m.Progress)
@@ -122,7 +129,7 @@ internal static class SseWatch
 
                 reached = m.Revision >= throughRevision;
                 return !reached;
-            }, cancellationToken).ConfigureAwait(false);
+            }, deadline.Token).ConfigureAwait(false) ?? (reached ? null : $"node {NodeProcesses.Id(attempt % nodes.Count)} did not reach revision {throughRevision} within {ReplayAttemptTimeout.TotalSeconds:F0} s");
             if (reached)
             {
                 return changes;
