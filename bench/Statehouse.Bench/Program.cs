@@ -19,6 +19,7 @@ usage: statehouse-bench <command> [--option value ...]
   failover  --target statehouse|etcd --members FILE [--rounds 1 --round-offset 0 --write-timeout-ms 100 --interval-ms 2
             --settle-ms 1000 --failover-timeout-seconds 30 --catch-up-timeout-seconds 60 --max-seconds 600 --out F]
   cluster-report --in results.jsonl
+  web --url http://127.0.0.1:5000 [--users 64 --seconds 10 --warmup 2 --path /api/cart --label L]
 """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -43,6 +44,7 @@ try
         "cluster-leader" => await ClusterLeaderCommand.RunAsync(a),
         "failover" => await FailoverCommand.RunAsync(a),
         "cluster-report" => ClusterReportCommand.Run(a),
+        "web" => await WebCommand.RunAsync(a),
         _ => throw new ArgumentException($"Unknown command '{args[0]}'.\n{Usage}"),
     };
 }

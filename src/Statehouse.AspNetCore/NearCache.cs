@@ -81,9 +81,9 @@ internal sealed class NearCache : IAsyncDisposable
     /// Keeps a value read from the store at <paramref name="revision"/> — unless an invalidation newer than that read
     /// already went by (the watch can overtake a slow read; a stale value must not slip in behind it).
     /// </summary>
-    public void Put(string key, byte[] value, object? header, long revision)
+    public void Put(string key, byte[] value, object? header, long revision, long slidAtMs = 0)
     {
-        var slot = new Slot(value, header, revision, _time.GetTimestamp() + (long)(_options.EntryTtl.TotalSeconds * _time.TimestampFrequency)) { Touched = _time.GetTimestamp() };
+        var slot = new Slot(value, header, revision, _time.GetTimestamp() + (long)(_options.EntryTtl.TotalSeconds * _time.TimestampFrequency)) { Touched = _time.GetTimestamp(), SlidAtMs = slidAtMs };
         var stored = _slots.AddOrUpdate(key, slot, (_, existing) => existing.Revision > revision ? existing : slot);
         if (ReferenceEquals(stored, slot))
         {
@@ -91,6 +91,9 @@ internal sealed class NearCache : IAsyncDisposable
             TrimToBounds();
         }
     }
+
+    /// <summary>The cached slot of a key, fresh or not (null when none): for bookkeeping, never for serving a read.</summary>
+    public Slot? Peek(string key) => _slots.TryGetValue(key, out var slot) && slot.Value is not null ? slot : null;
 
     /// <summary>Forgets a key this process changed itself (its next read goes to the store).</summary>
     public void Invalidate(string key, long revision) => Invalidated(key, revision, "invalidated");

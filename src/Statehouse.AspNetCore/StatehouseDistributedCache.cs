@@ -91,7 +91,7 @@ public sealed class StatehouseDistributedCache : IDistributedCache, IAsyncDispos
         }
 
         var bytes = value.ToArray();
-        _near?.Put(key, bytes, new Cached(header, entry), result.Revision);
+        _near?.Put(key, bytes, new Cached(header, entry), result.Revision, header.SlidingMs > 0 ? NowMs : 0);
         return bytes;
     }
 
@@ -140,6 +140,14 @@ public sealed class StatehouseDistributedCache : IDistributedCache, IAsyncDispos
 
     public async Task RefreshAsync(string key, CancellationToken token = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (_near is not null && _near.Peek(key) is { Header: Cached cached } slot && cached.Header.SlidingMs > 0
+            && NowMs - slot.SlidAtMs < Math.Max(1000, cached.Header.SlidingMs / 4))
+        {
+            // This process restarted the window moments ago (ASP.NET Core sessions refresh after every request).
+            return;
+        }
+
         var result = await _client.GetAsync(StoreKey(key), new ReadOptions { Keyspace = _options.Keyspace, Consistency = _options.ReadConsistency }, token).ConfigureAwait(false);
         if (result.Entry is { } entry && CacheEnvelope.TryUnpack(entry.Value, out var header, out _) && header.SlidingMs > 0)
         {

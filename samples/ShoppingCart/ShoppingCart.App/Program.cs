@@ -4,16 +4,19 @@ using Statehouse.AspNetCore;
 using Statehouse.Client;
 
 // The shopping-cart app: stateless when run with --state statehouse (sessions, carts, orders, idempotency records and
-// the Data Protection key ring all in Statehouse), the anti-pattern with --state memory (everything in this process).
+// the Data Protection key ring all in Statehouse), the anti-pattern with --state memory (everything in this process),
+// or --state redis --redis HOST:PORT --keys DIR for the benchmark's comparison (sessions and carts in Redis through
+// IDistributedCache, keys in a shared folder; no optimistic concurrency, no idempotency store).
 //   dotnet run --project samples/ShoppingCart/ShoppingCart.App -- --listen 127.0.0.1:5001 --instance app1 \
 //       --state statehouse --statehouse http://127.0.0.1:7071 [--near-cache]
 var listen = Arg("--listen") ?? "127.0.0.1:5001";
 var instance = Arg("--instance") ?? listen;
 var mode = Arg("--state") ?? "statehouse";
 var endpoints = (Arg("--statehouse") ?? "http://127.0.0.1:7071").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-if (mode is not ("statehouse" or "memory") || endpoints.Any(e => !Uri.TryCreate(e, UriKind.Absolute, out _)))
+if (mode is not ("statehouse" or "memory" or "redis") || endpoints.Any(e => !Uri.TryCreate(e, UriKind.Absolute, out _))
+    || (mode == "redis" && (Arg("--redis") is null || Arg("--keys") is null)))
 {
-    Console.Error.WriteLine("error: --state statehouse|memory; --statehouse takes comma-separated gRPC URLs of Statehouse nodes.");
+    Console.Error.WriteLine("error: --state statehouse|memory|redis; --statehouse takes comma-separated gRPC URLs of Statehouse nodes; redis needs --redis HOST:PORT and --keys DIR.");
     return 64;
 }
 
@@ -42,6 +45,13 @@ if (stateless)
     builder.Services.AddStatehouseIdempotency();
     builder.Services.AddStatehouseStateManager(o => o.KeyPrefix = "shop/");
     builder.Services.AddDataProtection().SetApplicationName("statehouse-shopping-cart").PersistKeysToStatehouse();
+}
+else if (mode == "redis")
+{
+    builder.Services.AddStackExchangeRedisCache(o => o.Configuration = Arg("--redis"));
+    builder.Services.AddSession(o => o.Cookie.IsEssential = true);
+    builder.Services.AddSingleton<IStateManager, DistributedCacheStateManager>();
+    builder.Services.AddDataProtection().SetApplicationName("statehouse-shopping-cart").PersistKeysToFileSystem(new DirectoryInfo(Arg("--keys")!));
 }
 else
 {
