@@ -19,7 +19,7 @@ done
 cli=src/Statehouse.Cli/bin/Release/net10.0/statehouse.dll
 appdll=samples/ShoppingCart/ShoppingCart.App/bin/Release/net10.0/ShoppingCart.App.dll
 lbdll=samples/ShoppingCart/ShoppingCart.Balancer/bin/Release/net10.0/ShoppingCart.Balancer.dll
-bench=bench/Statehouse.Bench/bin/Release/net10.0/Statehouse.Bench.dll
+bench=bench/Statehouse.Bench/bin/Release/net10.0/statehouse-bench.dll
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done; pids=(); }
 trap stop_all EXIT INT TERM

@@ -20,6 +20,13 @@ public sealed class StateManagerOptions
 
     /// <summary>Rounds an update may lose to concurrent writers before it gives up (default 32).</summary>
     public int MaxUpdateAttempts { get; set; } = UpdateOptions.DefaultMaxAttempts;
+
+    /// <summary>
+    /// The in-process near cache for reads (off by default): values kept in memory and invalidated by a watch on the
+    /// prefix; a read is served from memory only when the watch covers the reader's session token (session
+    /// consistency: read-your-writes and monotonic reads per user across instances).
+    /// </summary>
+    public NearCacheOptions NearCache { get; } = new();
 }
 
 /// <summary>A typed value and its version (the ETag: the store's mod revision).</summary>
@@ -53,9 +60,29 @@ public interface IStateManager
 }
 
 /// <inheritdoc />
-public sealed class StateManager(StateClient client, IOptions<StateManagerOptions> options) : IStateManager
+public sealed class StateManager : IStateManager, IAsyncDisposable
 {
-    private readonly StateManagerOptions _options = options.Value;
+    private readonly StateClient client;
+    private readonly StateManagerOptions _options;
+    private readonly NearCache? _near;
+
+    public StateManager(StateClient client, IOptions<StateManagerOptions> options)
+    {
+        this.client = client ?? throw new ArgumentNullException(nameof(client));
+        _options = options.Value;
+        if (_options.NearCache.Enabled)
+        {
+            _near = new NearCache(client, _options.Keyspace, _options.KeyPrefix, _options.NearCache, TimeProvider.System, null);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_near is not null)
+        {
+            await _near.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     private string Key(string key)
     {
@@ -65,9 +92,30 @@ public sealed class StateManager(StateClient client, IOptions<StateManagerOption
 
     public async Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
-        var entry = await client.GetAsync<T>(Key(key), new ReadOptions { Keyspace = _options.Keyspace, Consistency = _options.ReadConsistency }, cancellationToken).ConfigureAwait(false);
-        return entry is null ? null : new StateEntry<T>(key, entry.Value, entry.ModRevision);
+        if (_near is null)
+        {
+            var entry = await client.GetAsync<T>(Key(key), new ReadOptions { Keyspace = _options.Keyspace, Consistency = _options.ReadConsistency }, cancellationToken).ConfigureAwait(false);
+            return entry is null ? null : new StateEntry<T>(key, entry.Value, entry.ModRevision);
+        }
+
+        if (_near.TryGet(key, client.SessionRevision, out var slot) && slot.Header is long version)
+        {
+            client.ObserveRevision(version);
+            return new StateEntry<T>(key, Deserialize<T>(slot.Value!), version);
+        }
+
+        var read = await client.GetAsync(Key(key), new ReadOptions { Keyspace = _options.Keyspace, Consistency = _options.ReadConsistency }, cancellationToken).ConfigureAwait(false);
+        if (read.Entry is not { } found)
+        {
+            return null;
+        }
+
+        var bytes = found.Value.ToArray();
+        _near.Put(key, bytes, found.ModRevision, read.Revision);
+        return new StateEntry<T>(key, Deserialize<T>(bytes), found.ModRevision);
     }
+
+    private T Deserialize<T>(byte[] json) => System.Text.Json.JsonSerializer.Deserialize<T>(json, client.JsonOptions)!;
 
     public async Task<long> SetAsync<T>(string key, T value, long? expectedVersion = null, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
@@ -78,12 +126,14 @@ public sealed class StateManager(StateClient client, IOptions<StateManagerOption
             var v => Precondition.IfModRevision(v.Value),
         };
         var put = await client.PutAsync(Key(key), value, new PutOptions { Keyspace = _options.Keyspace, Precondition = precondition, Ttl = ttl }, cancellationToken).ConfigureAwait(false);
+        _near?.Invalidate(key, put.Revision);
         return put.Revision;
     }
 
     public async Task<StateEntry<T>> UpdateAsync<T>(string key, Func<T?, T> update, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
         var result = await client.UpdateAsync(Key(key), update, new UpdateOptions { Keyspace = _options.Keyspace, MaxAttempts = _options.MaxUpdateAttempts, Ttl = ttl }, cancellationToken).ConfigureAwait(false);
+        _near?.Invalidate(key, result.Revision);
         return new StateEntry<T>(key, result.Value, result.Revision);
     }
 
@@ -96,6 +146,7 @@ public sealed class StateManager(StateClient client, IOptions<StateManagerOption
                 Keyspace = _options.Keyspace,
                 Precondition = expectedVersion is { } v ? Precondition.IfModRevision(v) : Precondition.None,
             }, cancellationToken).ConfigureAwait(false);
+            _near?.Invalidate(key, deleted.Revision);
             return deleted.Deleted > 0;
         }
         catch (StatehouseException ex) when (ex.Code == StatehouseErrorCode.NotFound)

@@ -104,6 +104,9 @@ public sealed partial class StateClient
         };
     }
 
+    /// <summary>The JSON settings of the typed API (<see cref="StateClientOptions.JsonSerializerOptions"/>), for code that reads raw values as JSON.</summary>
+    public JsonSerializerOptions JsonOptions => _options.JsonSerializerOptions;
+
     private byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, _options.JsonSerializerOptions);
 
     private T? Deserialize<T>(ReadOnlyMemory<byte> json) => JsonSerializer.Deserialize<T>(json.Span, _options.JsonSerializerOptions);

@@ -82,4 +82,34 @@ public sealed class NearCacheTests(StoreFixture store) : IClassFixture<StoreFixt
             await Task.Delay(20);
         }
     }
+
+    [Fact]
+    public async Task StateManagerWithNearCache_ReadsYourWritesAcrossInstances()
+    {
+        StateManager Manager(StateClient client)
+        {
+            var options = new StateManagerOptions { KeyPrefix = "nm/" };
+            options.NearCache.Enabled = true;
+            return new StateManager(client, Options.Create(options));
+        }
+
+        var (clientA, clientB) = (store.NewClient(), store.NewClient());
+        await using var a = Manager(clientA);
+        await using var b = Manager(clientB);
+        for (var i = 0; i < 30; i++)
+        {
+            long token;
+            using (var session = clientA.BeginSession())
+            {
+                await a.UpdateAsync<int>("count", n => n + 1);
+                token = session.Revision;
+            }
+
+            using (clientB.BeginSession(token))
+            {
+                Assert.Equal(i + 1, (await b.GetAsync<int>("count"))!.Value);
+                Assert.Equal(i + 1, (await b.GetAsync<int>("count"))!.Value);
+            }
+        }
+    }
 }

@@ -43,7 +43,11 @@ if (stateless)
     });
     builder.Services.AddStatehouseSessionTokens();
     builder.Services.AddStatehouseIdempotency();
-    builder.Services.AddStatehouseStateManager(o => o.KeyPrefix = "shop/");
+    builder.Services.AddStatehouseStateManager(o =>
+    {
+        o.KeyPrefix = "shop/";
+        o.NearCache.Enabled = args.Contains("--near-cache");
+    });
     builder.Services.AddDataProtection().SetApplicationName("statehouse-shopping-cart").PersistKeysToStatehouse();
 }
 else if (mode == "redis")
