@@ -70,6 +70,15 @@ internal static class LabRun
         }
 
         await nodes.WaitHealthyAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+
+        // A replaced node may still be catching up to join: give it time, and compare only the members.
+        var members = await nodes.WaitWholeAsync(TimeSpan.FromSeconds(300)).ConfigureAwait(false);
+        var joining = Enumerable.Range(0, settings.Nodes).Except(members).Select(NodeProcesses.Id).ToList();
+        if (joining.Count > 0)
+        {
+            output.WriteLine($"not members after 300 s (a join still catching up): {string.Join(", ", joining)}; replicas compared among the members");
+        }
+
         var results = new List<WorkloadResult>();
         foreach (var workload in workloads)
         {
@@ -84,7 +93,7 @@ internal static class LabRun
             }
         }
 
-        var (converged, hashes) = await nodes.WaitConvergedAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        var (converged, hashes) = await nodes.WaitConvergedAsync(TimeSpan.FromSeconds(60), members).ConfigureAwait(false);
         var report = Report(settings, results, nemesis.Faults, converged, hashes, ranMs);
         output.Write(report);
         await File.WriteAllTextAsync(Path.Combine(settings.WorkFolder, "report.txt"), report, CancellationToken.None).ConfigureAwait(false);

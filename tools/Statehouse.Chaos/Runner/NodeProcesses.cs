@@ -203,14 +203,15 @@ internal sealed class NodeProcesses : IAsyncDisposable
     /// Waits until every node answers with the same applied index and state hash; returns the hashes last seen and
     /// whether they agreed.
     /// </summary>
-    public async Task<(bool Converged, string Hashes)> WaitConvergedAsync(TimeSpan timeout)
+    public async Task<(bool Converged, string Hashes)> WaitConvergedAsync(TimeSpan timeout, IReadOnlyCollection<int>? among = null)
     {
         var deadline = Stopwatch.StartNew();
         var last = string.Empty;
+        var nodes = among ?? Enumerable.Range(0, Count).ToList();
         while (deadline.Elapsed < timeout)
         {
             var hashes = new List<string>();
-            for (var i = 0; i < Count; i++)
+            foreach (var i in nodes)
             {
                 try
                 {
@@ -223,7 +224,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
                 }
             }
 
-            last = string.Join(" ", hashes.Select((h, i) => $"{Id(i)}={h}"));
+            last = string.Join(" ", hashes.Zip(nodes, (h, i) => $"{Id(i)}={h}"));
             if (hashes.Distinct().Count() == 1 && hashes[0] != "unreachable")
             {
                 return (true, last);
@@ -233,6 +234,40 @@ internal sealed class NodeProcesses : IAsyncDisposable
         }
 
         return (false, last);
+    }
+
+    /// <summary>
+    /// Waits until the leader lists every node as an available member (a replaced node may still be catching up to
+    /// join) and returns the members it lists then (by index), or after <paramref name="timeout"/> whatever it lists.
+    /// </summary>
+    public async Task<List<int>> WaitWholeAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        var members = Enumerable.Range(0, Count).ToList();
+        do
+        {
+            var leader = await LeaderAsync().ConfigureAwait(false);
+            if (leader >= 0)
+            {
+                try
+                {
+                    var cluster = await Http.GetFromJsonAsync<JsonElement>(Url(leader, "/v1/cluster")).ConfigureAwait(false);
+                    var listed = cluster.GetProperty("members").EnumerateArray().ToList();
+                    members = Enumerable.Range(0, Count).Where(i => listed.Any(m => m.GetProperty("id").GetString() == Id(i))).ToList();
+                    if (listed.Count == Count && listed.All(m => m.GetProperty("available").GetBoolean()))
+                    {
+                        return members;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+                {
+                }
+            }
+
+            await Task.Delay(1000).ConfigureAwait(false);
+        }
+        while (deadline.Elapsed < timeout);
+        return members;
     }
 
     /// <summary>Cuts all traffic between the two sides, both ways (needs separate users, root and iptables).</summary>
