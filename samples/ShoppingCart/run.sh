@@ -48,13 +48,22 @@ if [ "$state" = statehouse ]; then
     done
     grpc=http://127.0.0.1:7101,http://127.0.0.1:7111,http://127.0.0.1:7121
   fi
-  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$([ "$nodes" = 1 ] && echo 7070 || echo 7100)/healthz >/dev/null && break; sleep 0.2; done
+  # Apps start once Statehouse serves (a leader is elected): their Data Protection key ring loads at start-up.
+  ports=$([ "$nodes" = 1 ] && echo 7070 || echo "7100 7110 7120")
+  up=""
+  for _ in $(seq 1 300); do
+    for port in $ports; do curl -sf "http://127.0.0.1:$port/v1/status" | grep -q '"isLeader":true' && up=1; done
+    [ -n "$up" ] && break; sleep 0.2
+  done
+  [ -n "$up" ] || { echo "Statehouse did not elect a leader within 60 s (logs in $dir)" >&2; exit 1; }
 fi
 for i in 1 2 3; do
   dotnet "$appdll" --listen "127.0.0.1:500$i" --instance "app$i" --state "$state" --statehouse "${grpc:-http://127.0.0.1:7071}" $near >"$dir/app$i.log" 2>&1 & pids+=($!)
   echo "$!" >"$dir/app$i.pid"
 done
 dotnet "$lbdll" --listen 127.0.0.1:5000 --backends http://127.0.0.1:5001,http://127.0.0.1:5002,http://127.0.0.1:5003 >"$dir/balancer.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:5000/healthz >/dev/null && break; sleep 0.2; done
+up=""
+for _ in $(seq 1 300); do curl -sf http://127.0.0.1:5000/healthz >/dev/null && { up=1; break; }; sleep 0.2; done
+[ -n "$up" ] || { echo "the shop did not come up within 60 s (logs in $dir)" >&2; exit 1; }
 echo "shop: http://127.0.0.1:5000 (state: $state, statehouse nodes: $([ "$state" = statehouse ] && echo "$nodes" || echo none)); logs and pids in $dir; Ctrl+C stops everything"
 wait
