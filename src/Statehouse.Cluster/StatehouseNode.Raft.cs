@@ -112,7 +112,33 @@ public sealed partial class StatehouseNode : IRaftStateHost
                 return NodeId;
             }
 
-            return _cluster?.Leader?.TryGetMetadata() is { } metadata && metadata.TryGetValue(RaftOptions.MetadataKeys.NodeId, out var id) ? id : null;
+            if (_cluster?.Leader is not { } leader)
+            {
+                return null;
+            }
+
+            if (leader.TryGetMetadata() is { } metadata && metadata.TryGetValue(RaftOptions.MetadataKeys.NodeId, out var id))
+            {
+                return id;
+            }
+
+            // DotNext only caches a member's metadata once something asked for it: ask now, so the next caller (a
+            // status page, a NotLeader hint) can name the leader instead of showing none.
+            _ = WarmMetadataAsync(leader);
+            return null;
+        }
+    }
+
+    private static async Task WarmMetadataAsync(DotNext.Net.Cluster.Consensus.Raft.IRaftClusterMember leader)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await leader.GetMetadataAsync(false, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Best effort: the leader may be gone; the next call tries again.
         }
     }
 
