@@ -29,6 +29,12 @@ public sealed class StateManagerOptions
     public NearCacheOptions NearCache { get; } = new();
 }
 
+/// <summary>
+/// One write of an atomic group (<see cref="IStateManager.WriteAtomicallyAsync"/>): a value to store (null = delete the
+/// key), optionally only if the key is still at <see cref="ExpectedVersion"/> (0 = only if absent).
+/// </summary>
+public sealed record StateWrite(string Key, object? Value, long? ExpectedVersion = null);
+
 /// <summary>A typed value and its version (the ETag: the store's mod revision).</summary>
 public sealed record StateEntry<T>(string Key, T Value, long Version);
 
@@ -57,6 +63,12 @@ public interface IStateManager
 
     /// <summary>Deletes the value (only at <paramref name="expectedVersion"/> if given); false when there was none.</summary>
     Task<bool> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies every write or none (one Statehouse transaction): if any key is not at its expected version, nothing is
+    /// written and <see cref="StatehouseException"/> PreconditionFailed is thrown. Returns the revision of the writes.
+    /// </summary>
+    Task<long> WriteAtomicallyAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default);
 }
 
 /// <inheritdoc />
@@ -135,6 +147,42 @@ public sealed class StateManager : IStateManager, IAsyncDisposable
         var result = await client.UpdateAsync(Key(key), update, new UpdateOptions { Keyspace = _options.Keyspace, MaxAttempts = _options.MaxUpdateAttempts, Ttl = ttl }, cancellationToken).ConfigureAwait(false);
         _near?.Invalidate(key, result.Revision);
         return new StateEntry<T>(key, result.Value, result.Revision);
+    }
+
+    public async Task<long> WriteAtomicallyAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0)
+        {
+            throw new ArgumentException("At least one write.", nameof(writes));
+        }
+
+        var txn = client.Txn(_options.Keyspace);
+        foreach (var w in writes)
+        {
+            var key = Key(w.Key);
+            if (w.ExpectedVersion is { } v)
+            {
+                txn.If(v == 0 ? Compare.Absent(key, _options.Keyspace) : Compare.ModRevision(key, _options.Keyspace) == v);
+            }
+
+            txn.Then(w.Value is null
+                ? Op.Delete(key, new DeleteOptions { Keyspace = _options.Keyspace })
+                : Op.Put(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(w.Value, w.Value.GetType(), client.JsonOptions), new PutOptions { Keyspace = _options.Keyspace }));
+        }
+
+        var result = await txn.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new StatehouseException(StatehouseErrorCode.PreconditionFailed, "A key of the atomic write was not at its expected version; nothing was written.");
+        }
+
+        foreach (var w in writes)
+        {
+            _near?.Invalidate(w.Key, result.Revision);
+        }
+
+        return result.Revision;
     }
 
     public async Task<bool> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default)

@@ -6,6 +6,7 @@ namespace Statehouse.AspNetCore.Tests;
 /// The shop's page in a real browser (headless Chromium from Debian's <c>chromium</c> package, driven by Playwright, no
 /// browser download): items added on the page survive an app instance restart; a screenshot is kept in artifacts/.
 /// </summary>
+[Collection(ShopStack.Collection)]
 public sealed class BrowserTests
 {
     private const string Chromium = "/usr/bin/chromium";
@@ -40,7 +41,7 @@ public sealed class BrowserTests
         for (var i = 0; i < 3; i++)
         {
             await page.ReloadAsync();
-            await Assertions.Expect(cart).ToHaveAttributeAsync("data-items", "apple:2,coffee:1");
+            await Assertions.Expect(cart).ToHaveAttributeAsync("data-items", "apple:2,coffee:1", new LocatorAssertionsToHaveAttributeOptions { Timeout = 15_000 });
         }
 
         var screenshot = Path.Combine(ShopStack.Root, "artifacts", "shopping-cart.png");

@@ -160,6 +160,17 @@ public sealed class MiddlewareTests(StoreFixture store) : IClassFixture<StoreFix
         await managers[1].SetAsync("cart/42", new List<int> { 1 }, expectedVersion: cart.Version);
         var stale = await Assert.ThrowsAsync<StatehouseException>(() => managers[0].SetAsync("cart/42", new List<int> { 2 }, expectedVersion: cart.Version));
         Assert.Equal(StatehouseErrorCode.PreconditionFailed, stale.Code);
+        // An atomic group: all or nothing.
+        var current = await managers[0].GetAsync<List<int>>("cart/42");
+        var failed = await Assert.ThrowsAsync<StatehouseException>(() => managers[0].WriteAtomicallyAsync(
+            [new StateWrite("orders/42", new List<int> { 9 }, 0), new StateWrite("cart/42", new List<int>(), current!.Version - 1)]));
+        Assert.Equal(StatehouseErrorCode.PreconditionFailed, failed.Code);
+        Assert.Null(await managers[0].GetAsync<List<int>>("orders/42")); // the first write did not happen either
+        await managers[1].WriteAtomicallyAsync([new StateWrite("orders/42", new List<int> { 9 }, 0), new StateWrite("cart/42", new List<int>(), current!.Version)]);
+        Assert.Equal([9], (await managers[0].GetAsync<List<int>>("orders/42"))!.Value);
+        Assert.Empty((await managers[0].GetAsync<List<int>>("cart/42"))!.Value);
+        Assert.True(await managers[0].DeleteAsync("orders/42"));
+
         Assert.True(await managers[0].DeleteAsync("cart/42"));
         Assert.False(await managers[0].DeleteAsync("cart/42"));
         Assert.Null(await managers[0].GetAsync<List<int>>("cart/42"));

@@ -9,6 +9,12 @@ namespace Statehouse.AspNetCore.Tests;
 /// </summary>
 public sealed class ShopStack : IAsyncDisposable
 {
+    /// <summary>
+    /// Tests that start a whole stack run one at a time: two stacks at once (seven processes each, plus a browser) on a
+    /// 2-core machine turned start-up waits into timeouts.
+    /// </summary>
+    public const string Collection = "shop stack";
+
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "shop-e2e-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly Dictionary<string, Process> _processes = new();
     private readonly Dictionary<string, string[]> _commands = new();

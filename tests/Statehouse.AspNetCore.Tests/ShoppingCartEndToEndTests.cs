@@ -8,6 +8,7 @@ namespace Statehouse.AspNetCore.Tests;
 /// The shopping-cart sample end to end through the round-robin balancer, against a 3-node Statehouse cluster: real
 /// processes, kill -9 of an app instance and of the Statehouse leader mid-journey.
 /// </summary>
+[Collection(ShopStack.Collection)]
 public sealed class ShoppingCartEndToEndTests
 {
     private static async Task<HttpResponseMessage> SendWithRetryAsync(HttpClient http, Func<HttpRequestMessage> request)

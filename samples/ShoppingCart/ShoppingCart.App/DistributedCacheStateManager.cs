@@ -27,6 +27,24 @@ public sealed class DistributedCacheStateManager(IDistributedCache cache) : ISta
         return new StateEntry<T>(key, next, 0);
     }
 
+    /// <summary>Not atomic: a cache has no transactions; the writes are applied one after the other.</summary>
+    public async Task<long> WriteAtomicallyAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
+    {
+        foreach (var w in writes)
+        {
+            if (w.Value is null)
+            {
+                await cache.RemoveAsync(w.Key, cancellationToken);
+            }
+            else
+            {
+                await cache.SetAsync(w.Key, JsonSerializer.SerializeToUtf8Bytes(w.Value, w.Value.GetType()), new DistributedCacheEntryOptions(), cancellationToken);
+            }
+        }
+
+        return 0;
+    }
+
     public async Task<bool> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default)
     {
         await cache.RemoveAsync(key, cancellationToken);

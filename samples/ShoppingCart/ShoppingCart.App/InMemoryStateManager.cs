@@ -53,4 +53,36 @@ public sealed class InMemoryStateManager : IStateManager
 
     public Task<bool> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default) =>
         Task.FromResult(_values.TryRemove(key, out _));
+
+    private readonly Lock _atomic = new();
+
+    public Task<long> WriteAtomicallyAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
+    {
+        lock (_atomic)
+        {
+            foreach (var w in writes.Where(w => w.ExpectedVersion is not null))
+            {
+                var current = _values.TryGetValue(w.Key, out var v) ? v.Version : 0;
+                if (current != w.ExpectedVersion)
+                {
+                    throw new StatehouseException(StatehouseErrorCode.PreconditionFailed, "Version mismatch.");
+                }
+            }
+
+            var version = Interlocked.Increment(ref _version);
+            foreach (var w in writes)
+            {
+                if (w.Value is null)
+                {
+                    _values.TryRemove(w.Key, out _);
+                }
+                else
+                {
+                    _values[w.Key] = (JsonSerializer.SerializeToUtf8Bytes(w.Value, w.Value.GetType()), version);
+                }
+            }
+
+            return Task.FromResult(version);
+        }
+    }
 }

@@ -33,7 +33,16 @@ internal static class Page
 let checkoutKey = crypto.randomUUID();
 const $ = id => document.getElementById(id);
 async function api(method, path, body, headers) {
-  const response = await fetch(path, { method, headers: { 'Content-Type': 'application/json', ...(headers || {}) }, body: body ? JSON.stringify(body) : undefined });
+  // An instance that just died answers 502 through the balancer until its health check notices: try again, as a
+  // user would (POSTs carry an Idempotency-Key where a repeat would matter).
+  let response;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      response = await fetch(path, { method, headers: { 'Content-Type': 'application/json', ...(headers || {}) }, body: body ? JSON.stringify(body) : undefined });
+      if (![502, 503, 504].includes(response.status) || attempt === 5) break;
+    } catch (e) { if (attempt === 5) throw e; }
+    await new Promise(r => setTimeout(r, 300 * attempt));
+  }
   $('status').textContent = `served by ${response.headers.get('X-Instance')}`;
   if (!response.ok && response.status !== 409) throw new Error(`${method} ${path}: ${response.status}`);
   return response.status === 204 ? null : response.json();

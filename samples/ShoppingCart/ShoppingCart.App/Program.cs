@@ -115,16 +115,33 @@ app.MapDelete("/api/cart/items/{productId}", async (HttpContext ctx, IStateManag
 });
 app.MapPost("/api/checkout", async (HttpContext ctx, IStateManager state) =>
 {
-    var (id, cart) = await LoadCart(ctx, state);
-    if (cart.Lines.Count == 0)
+    // The order and the emptied cart are written in one transaction, and only if neither changed since they were read:
+    // a crash can never leave an order with a full cart, nor a concurrent add slip out of the order unpaid.
+    var id = await CartId(ctx);
+    for (var attempt = 1; ; attempt++)
     {
-        return Results.Problem(title: "Empty cart", detail: "Add items before checking out.", statusCode: 409);
-    }
+        var cart = await state.GetAsync<Cart>($"carts/{id}");
+        if (cart is null || cart.Value.Lines.Count == 0)
+        {
+            return Results.Problem(title: "Empty cart", detail: "Add items before checking out.", statusCode: 409);
+        }
 
-    var order = new Order($"o-{Guid.NewGuid():N}"[..14], cart.Lines, cart.Total, DateTimeOffset.UtcNow, instance);
-    await state.UpdateAsync<List<Order>>($"orders/{id}", o => [.. o ?? [], order]);
-    await state.SetAsync($"carts/{id}", Cart.Empty);
-    return Results.Created($"/api/orders/{order.Id}", order);
+        var orders = await state.GetAsync<List<Order>>($"orders/{id}");
+        var order = new Order($"o-{Guid.NewGuid():N}"[..14], cart.Value.Lines, cart.Value.Total, DateTimeOffset.UtcNow, instance);
+        try
+        {
+            await state.WriteAtomicallyAsync(
+            [
+                new StateWrite($"orders/{id}", (orders?.Value ?? []).Append(order).ToList(), orders?.Version ?? 0),
+                new StateWrite($"carts/{id}", Cart.Empty, cart.Version),
+            ]);
+            return Results.Created($"/api/orders/{order.Id}", order);
+        }
+        catch (StatehouseException ex) when (ex.Code == StatehouseErrorCode.PreconditionFailed && attempt < 10)
+        {
+            // The cart or the orders changed under us (another tab): read again.
+        }
+    }
 });
 app.MapGet("/api/orders", async (HttpContext ctx, IStateManager state) => (await state.GetAsync<List<Order>>($"orders/{await CartId(ctx)}"))?.Value ?? []);
 await app.RunAsync();
