@@ -9,13 +9,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The cluster partition test cuts loopback traffic with iptables (owner match) and runs nodes under other uids (setpriv).
 if ! command -v iptables >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "== installing iptables (partition test)"
-  (apt-get install -y -q iptables >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q iptables >/dev/null 2>&1; }) \
+  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables >/dev/null 2>&1; }) \
     || echo "warning: could not install iptables; the partition test will fail"
 fi
 # The shopping-cart browser test drives Debian's chromium with Playwright (no browser download).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "== installing chromium (browser test)"
-  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }) \
+  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; }) \
     || echo "warning: could not install chromium; the browser test will fail"
 fi
 if ! dotnet build Statehouse.sln -c Release -warnaserror -v q -nologo; then
