@@ -53,3 +53,26 @@ public static class StatehouseDataProtectionExtensions
     /// <summary>The repository built from the container's client, handed to the Data Protection options.</summary>
     public sealed record StatehouseKeyRing(StatehouseXmlRepository Repository);
 }
+
+/// <summary>Start-up helper for a key ring shared by every instance.</summary>
+public static class StatehouseKeyRingStartup
+{
+    /// <summary>
+    /// Makes sure the shared Data Protection key ring has a usable key before this instance serves: under a Statehouse
+    /// lock, the first instance creates it and the others find it. Without this, instances started together on an empty
+    /// store each create their own key, and a session cookie written by one is unreadable on another until their key
+    /// rings refresh (the browser test caught a user losing their cart that way). Call before <c>app.Run()</c>.
+    /// </summary>
+    public static async Task EnsureStatehouseKeyRingAsync(this IServiceProvider services, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var keys = services.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>();
+        var locks = new DistributedLockProvider(services.GetRequiredService<StateClient>());
+        await using var held = await locks.AcquireAsync("dataprotection-keyring", timeout ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow;
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now.AddDays(2)))
+        {
+            keys.CreateNewKey(now, now.AddDays(90));
+        }
+    }
+}

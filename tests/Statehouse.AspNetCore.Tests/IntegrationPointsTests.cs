@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,5 +67,28 @@ public sealed class IntegrationPointsTests(StoreFixture store) : IClassFixture<S
     private sealed class StubHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => Task.FromResult(answer(request));
+    }
+
+    [Fact]
+    public async Task InstancesStartingTogether_ShareOneDataProtectionKey()
+    {
+        var prefix = "dp-" + Guid.NewGuid().ToString("N") + "/";
+        ServiceProvider Instance()
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton(store.NewClient());
+            services.AddDataProtection().SetApplicationName("shared-app").PersistKeysToStatehouse(prefix);
+            return services.BuildServiceProvider();
+        }
+
+        var instances = Enumerable.Range(0, 3).Select(_ => Instance()).ToList();
+        await Task.WhenAll(instances.Select(i => i.EnsureStatehouseKeyRingAsync()));
+        var stored = await store.NewClient().ScanAsync(KeyRange.Prefix(prefix)).CountAsync();
+        Assert.Equal(1, stored);
+
+        // What one instance protects, every other can read.
+        var secret = instances[0].GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>().CreateProtector("cookie").Protect("cart-42");
+        Assert.All(instances, i => Assert.Equal("cart-42", i.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>().CreateProtector("cookie").Unprotect(secret)));
+        instances.ForEach(i => i.Dispose());
     }
 }

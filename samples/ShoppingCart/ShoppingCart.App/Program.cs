@@ -144,6 +144,12 @@ app.MapPost("/api/checkout", async (HttpContext ctx, IStateManager state) =>
     }
 });
 app.MapGet("/api/orders", async (HttpContext ctx, IStateManager state) => (await state.GetAsync<List<Order>>($"orders/{await CartId(ctx)}"))?.Value ?? []);
+if (stateless)
+{
+    // One key ring for all instances before any cookie is written (instances often start together).
+    await app.Services.EnsureStatehouseKeyRingAsync();
+}
+
 await app.RunAsync();
 return 0;
 
