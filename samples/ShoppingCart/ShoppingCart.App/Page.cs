@@ -61,9 +61,11 @@ async function showOrders() {
   for (const o of orders) { const li = document.createElement('li'); li.textContent = `${o.id}: ${o.lines.map(l => `${l.quantity}× ${l.productId}`).join(', ')} — ${o.total.toFixed(2)} (placed on ${o.instance})`; $('orders').appendChild(li); }
 }
 async function load() {
+  // The cart first: its answer carries the session cookie. Buttons appear only after it, so a quick first click can
+  // never race the page's own first request into two different sessions (the browser test caught a cart lost so).
+  showCart(await api('GET', '/api/cart'));
   const products = await api('GET', '/api/products');
   for (const p of products) $('products').appendChild(row([p.name, p.price.toFixed(2), button('Add', () => api('POST', '/api/cart/items', { productId: p.id, quantity: 1 }).then(showCart), `add-${p.id}`)]));
-  showCart(await api('GET', '/api/cart'));
   await showOrders();
 }
 $('checkout').onclick = async () => {

@@ -68,7 +68,16 @@ var app = builder.Build();
 app.Use(async (ctx, next) =>
 {
     ctx.Response.Headers["X-Instance"] = instance;
-    await next();
+    try
+    {
+        await next();
+    }
+    catch (SessionUnavailableException) when (!ctx.Response.HasStarted)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        ctx.Response.Headers.RetryAfter = "1";
+        await ctx.Response.WriteAsJsonAsync(new { title = "Session store unavailable", status = 503, detail = "Your session could not be read just now; retry." }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
+    }
 });
 if (stateless)
 {
@@ -163,6 +172,13 @@ string? Arg(string name)
 static async Task<string> CartId(HttpContext ctx)
 {
     await ctx.Session.LoadAsync();
+    if (!ctx.Session.IsAvailable)
+    {
+        // ASP.NET Core turns a failed session read into an empty session: treating that as a new visitor would hand
+        // the user a new, empty cart. Fail the request instead (503: the page retries).
+        throw new SessionUnavailableException();
+    }
+
     if (ctx.Session.GetString("cart") is { } id)
     {
         return id;
@@ -188,3 +204,6 @@ static object View((string Id, Cart Cart) c) => new
 };
 
 internal sealed record AddItem(string ProductId, int Quantity);
+
+/// <summary>The session could not be read (the store did not answer in time).</summary>
+internal sealed class SessionUnavailableException() : Exception("The session store did not answer.");
