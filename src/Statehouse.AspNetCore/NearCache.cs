@@ -44,6 +44,7 @@ internal sealed class NearCache : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _watch;
     private long _freshThrough;
+    private long _seenThrough;
     private long _bytes;
 
     public NearCache(StateClient client, string? keyspace, string prefix, NearCacheOptions options, TimeProvider time, ILogger? logger)
@@ -61,7 +62,7 @@ internal sealed class NearCache : IAsyncDisposable
     /// <summary>A cached value when it is fresh enough for a reader whose session token is <paramref name="required"/>.</summary>
     public bool TryGet(string key, long required, out Slot slot)
     {
-        if (_slots.TryGetValue(key, out slot!) && slot.Value is not null && FreshThrough >= required)
+        if (_slots.TryGetValue(key, out slot!) && FreshThrough >= required)
         {
             if (_time.GetTimestamp() <= slot.ExpiresAt)
             {
@@ -78,52 +79,66 @@ internal sealed class NearCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// Keeps a value read from the store at <paramref name="revision"/> — unless an invalidation newer than that read
-    /// already went by (the watch can overtake a slow read; a stale value must not slip in behind it).
+    /// Keeps a value read from the store at <paramref name="revision"/> — unless a change newer than that read has
+    /// already gone by: the watch can overtake a slow read, and a stale value must not slip in behind it. Both sides
+    /// publish first and check second (this inserts, then looks at the highest change seen; an invalidation raises
+    /// that, then looks for the slot), so one of them always sees the other. No per-key fence is kept, so changes
+    /// to keys nobody reads cost no memory.
     /// </summary>
     public void Put(string key, byte[] value, object? header, long revision, long slidAtMs = 0)
     {
-        var slot = new Slot(value, header, revision, _time.GetTimestamp() + (long)(_options.EntryTtl.TotalSeconds * _time.TimestampFrequency)) { Touched = _time.GetTimestamp(), SlidAtMs = slidAtMs };
-        var stored = _slots.AddOrUpdate(key, slot, (_, existing) => existing.Revision > revision ? existing : slot);
-        if (ReferenceEquals(stored, slot))
+        if (revision < Volatile.Read(ref _seenThrough))
         {
-            Interlocked.Add(ref _bytes, value.Length);
-            TrimToBounds();
+            return; // possibly older than a change already seen: not worth the risk
         }
+
+        var slot = new Slot(value, header, revision, _time.GetTimestamp() + (long)(_options.EntryTtl.TotalSeconds * _time.TimestampFrequency)) { Touched = _time.GetTimestamp(), SlidAtMs = slidAtMs };
+        Slot? replaced = null;
+        var stored = _slots.AddOrUpdate(key, slot, (_, existing) =>
+        {
+            replaced = existing;
+            return existing.Revision > revision ? existing : slot;
+        });
+        if (!ReferenceEquals(stored, slot))
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _bytes, value.Length - (replaced?.Value.Length ?? 0));
+        if (Interlocked.Read(ref _seenThrough) > revision)
+        {
+            Evict(key, slot, "invalidated");
+            return;
+        }
+
+        TrimToBounds();
     }
 
     /// <summary>The cached slot of a key, fresh or not (null when none): for bookkeeping, never for serving a read.</summary>
-    public Slot? Peek(string key) => _slots.TryGetValue(key, out var slot) && slot.Value is not null ? slot : null;
+    public Slot? Peek(string key) => _slots.TryGetValue(key, out var slot) ? slot : null;
 
     /// <summary>Forgets a key this process changed itself (its next read goes to the store).</summary>
-    public void Invalidate(string key, long revision) => Invalidated(key, revision, "invalidated");
+    public void Invalidate(string key, long revision) => Invalidated(key, revision);
 
-    private void Invalidated(string key, long revision, string reason)
+    private void Invalidated(string key, long revision)
     {
-        // A tombstone remembers the revision, so a slower read of an older value cannot be cached after it.
-        var tombstone = new Slot(null, null, revision, long.MaxValue);
-        _slots.AddOrUpdate(key, tombstone, (_, existing) =>
+        Monotonic.Raise(ref _seenThrough, revision);
+        if (_slots.TryGetValue(key, out var slot) && slot.Revision < revision)
         {
-            if (existing.Value is not null)
-            {
-                Interlocked.Add(ref _bytes, -existing.Value.Length);
-                Evictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
-            }
-
-            return existing.Revision > revision ? existing with { Value = null } : tombstone;
-        });
+            Evict(key, slot, "invalidated");
+        }
     }
 
     private void Evict(string key, Slot slot, string reason)
     {
-        if (_slots.TryRemove(new KeyValuePair<string, Slot>(key, slot)) && slot.Value is not null)
+        if (_slots.TryRemove(new KeyValuePair<string, Slot>(key, slot)))
         {
             Interlocked.Add(ref _bytes, -slot.Value.Length);
             Evictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
         }
     }
 
-    /// <summary>Over a bound: drop the least recently used tenth (tombstones first; they are only fences).</summary>
+    /// <summary>Over a bound: drop the least recently used tenth.</summary>
     private void TrimToBounds()
     {
         if (_slots.Count <= _options.MaxEntries && Interlocked.Read(ref _bytes) <= _options.MaxBytes)
@@ -131,7 +146,7 @@ internal sealed class NearCache : IAsyncDisposable
             return;
         }
 
-        var victims = _slots.OrderBy(s => s.Value.Value is null ? 0 : 1).ThenBy(s => s.Value.Touched).Take(Math.Max(1, _slots.Count / 10)).ToList();
+        var victims = _slots.OrderBy(s => s.Value.Touched).Take(Math.Max(1, _slots.Count / 10)).ToList();
         foreach (var (key, slot) in victims)
         {
             Evict(key, slot, "capacity");
@@ -147,7 +162,7 @@ internal sealed class NearCache : IAsyncDisposable
                 var options = new WatchOptions { Keyspace = keyspace, ProgressInterval = TimeSpan.FromMilliseconds(200), OnProgress = r => Advance(r) };
                 await foreach (var change in _client.WatchAsync(KeyRange.Prefix(prefix), options, _stop.Token).ConfigureAwait(false))
                 {
-                    Invalidated(change.Entry.KeyAsString()[prefix.Length..], change.Revision, "invalidated");
+                    Invalidated(change.Entry.KeyAsString()[prefix.Length..], change.Revision);
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -165,20 +180,7 @@ internal sealed class NearCache : IAsyncDisposable
         }
     }
 
-    private void Advance(long revision)
-    {
-        var seen = Volatile.Read(ref _freshThrough);
-        while (revision > seen)
-        {
-            var previous = Interlocked.CompareExchange(ref _freshThrough, revision, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
-    }
+    private void Advance(long revision) => Monotonic.Raise(ref _freshThrough, revision);
 
     public async ValueTask DisposeAsync()
     {
@@ -194,8 +196,8 @@ internal sealed class NearCache : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>A cached value (null = tombstone) with the revision it was read or invalidated at.</summary>
-    internal sealed record Slot(byte[]? Value, object? Header, long Revision, long ExpiresAt)
+    /// <summary>A cached value with the revision it was read at.</summary>
+    internal sealed record Slot(byte[] Value, object? Header, long Revision, long ExpiresAt)
     {
         public long Touched { get; set; }
 

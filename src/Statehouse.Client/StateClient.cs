@@ -138,19 +138,7 @@ public sealed partial class StateClient : IAsyncDisposable, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(revision);
         SessionScope.Current?.Observe(revision);
-        var seen = Volatile.Read(ref _sessionRevision);
-
-        // Terminates: a failed exchange means another thread raised the token, so `seen` strictly grows toward `revision`.
-        while (revision > seen)
-        {
-            var previous = Interlocked.CompareExchange(ref _sessionRevision, revision, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
+        Monotonic.Raise(ref _sessionRevision, revision);
     }
 
     /// <summary>Records a response's revision as the session token if it is the highest seen.</summary>

@@ -25,20 +25,7 @@ public sealed class StatehouseSession : IDisposable
     public long StartRevision { get; internal init; }
 
     /// <summary>Raises the token to <paramref name="revision"/> if it is higher.</summary>
-    public void Observe(long revision)
-    {
-        var seen = Volatile.Read(ref _revision);
-        while (revision > seen)
-        {
-            var previous = Interlocked.CompareExchange(ref _revision, revision, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
-    }
+    public void Observe(long revision) => Monotonic.Raise(ref _revision, revision);
 
     /// <summary>Ends the scope; the enclosing session (if any) is current again.</summary>
     public void Dispose()

@@ -91,5 +91,25 @@ internal sealed class LabHttp(NodeProcesses nodes, TimeSpan timeout) : IDisposab
         return (revision, items);
     }
 
+    /// <summary>The store revision as the leader reports it (waits up to ~12 s for one to answer).</summary>
+    public async Task<long> LeaderRevisionAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var reply = await SendAsync(HttpMethod.Get, attempt % nodes.Count, "/v1/status").ConfigureAwait(false);
+            if (reply.Success && reply.Json.GetProperty("isLeader").GetBoolean())
+            {
+                return reply.Json.GetProperty("revision").GetInt64();
+            }
+
+            if (attempt > 60)
+            {
+                throw new InvalidOperationException("No leader answered /v1/status.");
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -35,22 +35,7 @@ internal sealed class LeaseLockWorkload : IWorkload
     {
         _history = lab.OpenHistory(Name);
         using var http = new LabHttp(lab.Nodes, TimeSpan.FromSeconds(5));
-        for (var attempt = 0; ; attempt++)
-        {
-            var reply = await http.SendAsync(HttpMethod.Get, attempt % lab.Nodes.Count, "/v1/status").ConfigureAwait(false);
-            if (reply.Success && reply.Json.GetProperty("isLeader").GetBoolean())
-            {
-                _from = reply.Json.GetProperty("revision").GetInt64() + 1;
-                return;
-            }
-
-            if (attempt > 60)
-            {
-                throw new InvalidOperationException("No leader answered /v1/status.");
-            }
-
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-        }
+        _from = await http.LeaderRevisionAsync(cancellationToken).ConfigureAwait(false) + 1;
     }
 
     public async Task RunClientAsync(LabContext lab, int client, CancellationToken stop)
