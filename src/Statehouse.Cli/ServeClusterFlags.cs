@@ -6,6 +6,9 @@ internal sealed record ServeClusterFlags
     /// <summary><c>--raft HOST:PORT</c>.</summary>
     public string? Raft { get; init; }
 
+    /// <summary><c>--peer HOST:PORT</c>: the node-to-node listener (default: the Raft host, Raft port + 1).</summary>
+    public string? Peer { get; init; }
+
     /// <summary><c>--initial-cluster id=HOST:PORT,...</c>.</summary>
     public string? InitialCluster { get; init; }
 

@@ -29,6 +29,12 @@ internal static class ServeCommand
         var logLevel = new Option<string>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => "Information" };
 
         var raft = new Option<string?>("--raft") { Description = "Raft listener HOST:PORT (node to node). Required with --initial-cluster or --join.", HelpName = "HOST:PORT" };
+        var peer = new Option<string?>("--peer") { Description = "Peer listener HOST:PORT (node-to-node calls; never exposed on the client ports). Default: the --raft host, port + 1.", HelpName = "HOST:PORT" };
+        var membershipCheck = new Option<int?>("--membership-check-interval-ms")
+        {
+            Description = string.Create(CultureInfo.InvariantCulture, $"How often a follower asks the leader whether it is still in the configuration (default {defaults.MembershipCheckIntervalMs}; 0 = only when told it was removed)."),
+            HelpName = "MS",
+        }.AtLeast(0);
         var initialCluster = new Option<string?>("--initial-cluster")
         {
             Description = "The founding members' Raft addresses, this node included: id=HOST:PORT,... Only read on first start.",
@@ -64,7 +70,7 @@ internal static class ServeCommand
         var serve = new Command("serve", "Run a Statehouse node with its data in a local folder: alone, or a Raft cluster member with --initial-cluster / --join.")
         {
             data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, logLevel,
-            raft, initialCluster, join, electionMin, electionMax, raftTimeout, maxStaleness, sessionWait,
+            raft, peer, membershipCheck, initialCluster, join, electionMin, electionMax, raftTimeout, maxStaleness, sessionWait,
         };
         serve.SetAction(async (parse, cancellationToken) =>
         {
@@ -85,10 +91,12 @@ internal static class ServeCommand
                 SnapshotThresholdEntries = parse.GetValue(snapshotEntries),
                 SyncWrites = !parse.GetValue(noSync),
                 LogLevel = parse.GetValue(logLevel)!,
+                MembershipCheckIntervalMs = parse.GetValue(membershipCheck) ?? defaults.MembershipCheckIntervalMs,
             };
             var flags = new ServeClusterFlags
             {
                 Raft = parse.GetValue(raft),
+                Peer = parse.GetValue(peer),
                 InitialCluster = parse.GetValue(initialCluster),
                 Join = parse.GetValue(join),
                 ElectionTimeoutMinMs = parse.GetValue(electionMin),
@@ -143,6 +151,22 @@ internal static class ServeCommand
             raft = address;
         }
 
+        string? peer = null;
+        if (flags.Peer is not null)
+        {
+            if (!HostPort.TryParse(flags.Peer, out var address, out _))
+            {
+                throw new CliUsageException($"--peer '{flags.Peer}' is not HOST:PORT.");
+            }
+
+            if (SameAddress(address, options.HttpEndpoint) || SameAddress(address, options.GrpcEndpoint) || (raft is not null && SameAddress(address, raft)))
+            {
+                throw new CliUsageException($"--peer {address} is already this node's HTTP, gRPC or Raft endpoint; the peer plane needs a port of its own.");
+            }
+
+            peer = address;
+        }
+
         var initial = flags.InitialCluster is null ? [] : ParseInitialCluster(flags.InitialCluster, options.NodeId);
         var join = flags.Join is null ? [] : ParseJoin(flags.Join);
         if (initial.Count > 0 && join.Count > 0)
@@ -171,6 +195,21 @@ internal static class ServeCommand
             notes.Add("--raft has no effect without --initial-cluster or --join: the node runs alone.");
         }
 
+        if (!clustered && peer is not null)
+        {
+            notes.Add("--peer has no effect without --initial-cluster or --join: the node runs alone.");
+        }
+
+        if (clustered && peer is null && raft is not null)
+        {
+            // The default peer port (Raft port + 1) must not be one of this node's own client ports.
+            var derived = (options with { RaftEndpoint = raft }).EffectivePeerEndpoint;
+            if (derived is null || SameAddress(derived, options.HttpEndpoint) || SameAddress(derived, options.GrpcEndpoint))
+            {
+                throw new CliUsageException($"The default peer listener (the --raft port + 1: {derived ?? "none"}) collides with this node's HTTP or gRPC endpoint; give --peer HOST:PORT.");
+            }
+        }
+
         var electionMin = flags.ElectionTimeoutMinMs ?? options.ElectionTimeoutMinMs;
         var electionMax = flags.ElectionTimeoutMaxMs ?? options.ElectionTimeoutMaxMs;
         if (electionMin < MinElectionTimeoutMs)
@@ -192,6 +231,7 @@ internal static class ServeCommand
         return options with
         {
             RaftEndpoint = raft,
+            PeerEndpoint = peer,
             InitialCluster = initial,
             Join = join,
             ElectionTimeoutMinMs = electionMin,

@@ -57,8 +57,11 @@ public sealed record RaftOptions
         /// <summary>HTTP address.</summary>
         public const string Http = "statehouse.http";
 
-        /// <summary>gRPC address.</summary>
+        /// <summary>gRPC address (client API).</summary>
         public const string Grpc = "statehouse.grpc";
+
+        /// <summary>Peer listener address (node-to-node calls; absent on nodes older than the peer plane).</summary>
+        public const string Peer = "statehouse.peer";
 
         /// <summary>
         /// A random id per process start: tells a process apart from a fresh one started later at the same address

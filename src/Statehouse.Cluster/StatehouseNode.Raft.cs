@@ -199,6 +199,35 @@ public sealed partial class StatehouseNode : IRaftStateHost
         return result;
     }
 
+    /// <summary>
+    /// The Raft addresses of the configuration as this node holds it (on the leader: the committed one, since DotNext
+    /// applies one change at a time and answers a change once committed). Empty for a single node.
+    /// </summary>
+    public IReadOnlyList<string> ConfigurationAddresses
+    {
+        get
+        {
+            try
+            {
+                return _cluster is { } cluster ? cluster.Members.Select(m => FormatEndPoint(m.EndPoint)).ToList() : [];
+            }
+            catch (ObjectDisposedException)
+            {
+                // The group was stopped (removed, or a recovery in progress): no configuration to show.
+                return [];
+            }
+        }
+    }
+
+    /// <summary>This node's Raft address as the configuration names it (null for a single node).</summary>
+    public string? SelfRaftAddress => _options.Raft is { } raft ? FormatEndPoint(raft.Endpoint) : null;
+
+    /// <summary>False once the Raft group stopped (removed from the cluster, or down after a failed recovery).</summary>
+    public bool RaftGroupRunning => _cluster is not null && RemovedBy is null && !_groupDown;
+
+    /// <summary>Formats an endpoint the way configurations are compared across nodes (host:port).</summary>
+    public static string FormatEndPoint(EndPoint endpoint) => endpoint is IPEndPoint ip ? ip.ToString() : endpoint.ToString() ?? "";
+
     /// <summary>Set once this node was removed from the cluster: it stopped its Raft group and serves no more requests.</summary>
     public string? RemovedBy { get; private set; }
 

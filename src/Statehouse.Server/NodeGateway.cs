@@ -46,6 +46,7 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
     /// </summary>
     public async ValueTask<StoreView> ReadViewAsync(ReadRequirement read, CancellationToken cancellationToken)
     {
+        ThrowIfRemoved();
         if (!node.IsClustered)
         {
             return node.View;
@@ -124,7 +125,7 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
                 }
             }
 
-            if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+            if (await LeaderPeerAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
             {
                 // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
                 if (attempt >= MaxRoutingAttempts)
@@ -174,6 +175,7 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
     /// </remarks>
     public async ValueTask<CommandResult> ExecuteRawAsync(Command command, CancellationToken cancellationToken)
     {
+        ThrowIfRemoved();
         var ambiguous = false;
         try
         {
@@ -208,7 +210,7 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
                     command = command with { RequestId = "fwd-" + Guid.NewGuid().ToString("N") };
                 }
 
-                if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+                if (await LeaderPeerAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
                 {
                     // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
                     if (attempt >= MaxRoutingAttempts)
@@ -321,7 +323,7 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
                 }
             }
 
-            if (await LeaderGrpcAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+            if (await LeaderPeerAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
             {
                 // This node became the leader meanwhile: serve it here (bounded: leadership may keep moving).
                 if (attempt >= MaxRoutingAttempts)
@@ -363,15 +365,28 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
     /// then Unavailable (a partitioned minority never has a leader). Null when this node itself became the leader
     /// meanwhile (the caller serves the request here).
     /// </summary>
-    public async ValueTask<string?> LeaderGrpcAsync(CancellationToken cancellationToken)
+    public ValueTask<string?> LeaderGrpcAsync(CancellationToken cancellationToken) =>
+        LeaderAddressAsync(static m => m.TryGetValue(RaftOptions.MetadataKeys.Grpc, out var grpc) ? grpc : null, cancellationToken);
+
+    /// <summary>The leader's peer listener (node-to-node calls), as <see cref="LeaderGrpcAsync"/> otherwise.</summary>
+    public ValueTask<string?> LeaderPeerAsync(CancellationToken cancellationToken) =>
+        LeaderAddressAsync(PeerAddress, cancellationToken);
+
+    /// <summary>A member's peer listener from its metadata (a node from before the peer plane: its gRPC port).</summary>
+    public static string? PeerAddress(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue(RaftOptions.MetadataKeys.Peer, out var peer) ? peer
+        : metadata.TryGetValue(RaftOptions.MetadataKeys.Grpc, out var grpc) ? grpc
+        : null;
+
+    private async ValueTask<string?> LeaderAddressAsync(Func<IReadOnlyDictionary<string, string>, string?> pick, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 2 * options.ElectionTimeoutMaxMs / 1000);
         while (true)
         {
             if (!node.IsLeader && await node.LeaderMetadataAsync(cancellationToken).ConfigureAwait(false) is { } metadata
-                && metadata.TryGetValue(RaftOptions.MetadataKeys.Grpc, out var grpc))
+                && pick(metadata) is { } address)
             {
-                return grpc;
+                return address;
             }
 
             if (Stopwatch.GetTimestamp() > deadline)
@@ -384,6 +399,18 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
             {
                 return null;
             }
+        }
+    }
+
+    /// <summary>
+    /// A node absent from the committed configuration serves nothing: its state stopped following the cluster, so even
+    /// an eventual read could show data the cluster has since deleted (issue 11, item 4).
+    /// </summary>
+    public void ThrowIfRemoved()
+    {
+        if (node.RemovedBy is { } by)
+        {
+            throw new StatehouseException(ErrorCode.Unavailable, $"This node was removed from the cluster by {by} and serves no requests; use another member, or clear its data folder and --join again.");
         }
     }
 

@@ -57,6 +57,33 @@ public sealed record ServerOptions
     public string? RaftEndpoint { get; init; }
 
     /// <summary>
+    /// The peer listener, host:port: node-to-node calls (forwarded writes, read index, lease routing, status probes,
+    /// removal notices) are served only here, never on the client HTTP or gRPC port. Null: the Raft host with the Raft
+    /// port + 1.
+    /// </summary>
+    public string? PeerEndpoint { get; init; }
+
+    /// <summary>How often a follower checks with the leader that it is still in the committed configuration, ms.</summary>
+    public int MembershipCheckIntervalMs { get; init; } = 2_000;
+
+    /// <summary><see cref="PeerEndpoint"/>, or its default from <see cref="RaftEndpoint"/>; null for a single node.</summary>
+    public string? EffectivePeerEndpoint
+    {
+        get
+        {
+            if (PeerEndpoint is not null || RaftEndpoint is null)
+            {
+                return PeerEndpoint;
+            }
+
+            var colon = RaftEndpoint.LastIndexOf(':');
+            return colon > 0 && int.TryParse(RaftEndpoint.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var port) && port < 65535
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{RaftEndpoint[..colon]}:{port + 1}")
+                : null;
+        }
+    }
+
+    /// <summary>
     /// The cluster's founding members as <c>id=host:port</c> (Raft addresses), this node included. Empty with no
     /// <see cref="Join"/>: a single-node cluster (the embedded default).
     /// </summary>

@@ -31,6 +31,7 @@ public static class StatehouseServer
         ThreadPool.SetMinThreads(Math.Max(workers, 16), Math.Max(io, 16));
         var http = ParseEndpoint(options.HttpEndpoint, "--http");
         var grpc = ParseEndpoint(options.GrpcEndpoint, "--grpc");
+        var peer = options.Clustered && options.EffectivePeerEndpoint is { } peerText ? ParseEndpoint(peerText, "--peer") : null;
 
         var loggerFactory = LoggerFactory.Create(l =>
         {
@@ -81,6 +82,10 @@ public static class StatehouseServer
             // Cleartext HTTP/2 needs prior knowledge, which browsers and curl do not use: HTTP/1.1 here, HTTP/2 on the gRPC port.
             k.Listen(http, l => l.Protocols = HttpProtocols.Http1);
             k.Listen(grpc, l => l.Protocols = HttpProtocols.Http2);
+            if (peer is not null)
+            {
+                k.Listen(peer, l => l.Protocols = HttpProtocols.Http2);
+            }
         });
 
         builder.Services.AddGrpc(g =>
@@ -102,8 +107,15 @@ public static class StatehouseServer
         builder.Services.AddSingleton(_ => new PeerChannels(options.EffectiveMaxGrpcMessageBytes + (1 << 20)));
         builder.Services.AddSingleton<ClusterDirectory>();
         builder.Services.AddHostedService<ReplicationLagMonitor>();
+        builder.Services.AddSingleton<MembershipCheck>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipCheck>());
 
         var app = builder.Build();
+
+        // The peer plane answers only on its own listener, and that listener answers nothing else: a client that can
+        // reach the client ports cannot stop a node's Raft group or propose leader-only commands (issue 11, item 1).
+        // Decided by the local port the connection arrived on, never by the Host header (which the caller writes).
+        app.UsePeerPlaneSeparation(peer?.Port);
         app.UseMiddleware<ProblemMiddleware>();
 
         // Kestrel's body limit is sized for HTTP values; gRPC messages have their own (larger) limit, enforced by gRPC.
@@ -146,6 +158,11 @@ public static class StatehouseServer
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         app.Logger.LogInformation("Statehouse node {NodeId} serving HTTP on http://{Http} and gRPC on http://{Grpc}, data in {Data}", options.NodeId, http, grpc, Path.GetFullPath(options.DataDirectory));
+        if (peer is not null)
+        {
+            app.Logger.LogInformation("Peer plane (node to node only) on {Peer}", peer);
+        }
+
         if (raft is not null && options.Join.Count > 0)
         {
             _ = JoinAsync(options, app.Logger, app.Lifetime.ApplicationStopping);
@@ -178,6 +195,15 @@ public static class StatehouseServer
         }
 
         var self = ParseEndpoint(options.RaftEndpoint, "--raft");
+        var peer = options.EffectivePeerEndpoint is { } peerText
+            ? ParseEndpoint(peerText, "--peer")
+            : throw new StatehouseException(ErrorCode.InvalidArgument, $"--peer HOST:PORT is required: no default from --raft {options.RaftEndpoint}.");
+        // Ports, not just endpoints: the peer plane is told apart by the local port a connection arrives on.
+        if (peer.Port == self.Port || peer.Port == ParseEndpoint(options.HttpEndpoint, "--http").Port || peer.Port == ParseEndpoint(options.GrpcEndpoint, "--grpc").Port)
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"--peer {peer} uses the port of this node's HTTP, gRPC or Raft endpoint; the peer plane needs a port of its own.");
+        }
+
         var members = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
         foreach (var entry in options.InitialCluster)
         {
@@ -210,6 +236,7 @@ public static class StatehouseServer
                 [RaftOptions.MetadataKeys.NodeId] = options.NodeId,
                 [RaftOptions.MetadataKeys.Http] = options.HttpEndpoint,
                 [RaftOptions.MetadataKeys.Grpc] = options.GrpcEndpoint,
+                [RaftOptions.MetadataKeys.Peer] = peer.ToString(),
                 [RaftOptions.MetadataKeys.Incarnation] = Guid.NewGuid().ToString("N"),
             },
         };

@@ -54,7 +54,7 @@ public sealed class ShopStack : IAsyncDisposable
         for (var i = 0; i < 3; i++)
         {
             Start($"n{i + 1}", [cli, "serve", "--node-id", $"n{i + 1}", "--data", Path.Combine(_dir, $"n{i + 1}"), "--http", $"127.0.0.1:{_nodeHttp[i]}",
-                "--grpc", $"127.0.0.1:{_nodeGrpc[i]}", "--raft", $"127.0.0.1:{raft[i]}", "--initial-cluster", initial, "--log-level", "Warning"]);
+                "--grpc", $"127.0.0.1:{_nodeGrpc[i]}", "--raft", $"127.0.0.1:{raft[i]}", "--peer", $"127.0.0.1:{StoreFixture.FreePort()}", "--initial-cluster", initial, "--log-level", "Warning"]);
         }
 
         await WaitAsync(async http => await LeaderAsync(http) >= 0, "a Statehouse leader");

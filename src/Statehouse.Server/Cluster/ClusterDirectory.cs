@@ -10,20 +10,34 @@ namespace Statehouse.Server.Cluster;
 public sealed class ClusterDirectory(StatehouseNode node, ServerOptions options, PeerChannels peers)
 {
     /// <summary>This node's own entry.</summary>
-    public V1.ClusterMember Self() => new()
+    /// <remarks>
+    /// Available means "serves requests as a member": false once the Raft group stopped (removed from the cluster, or
+    /// down after a failed recovery) or the node stopped taking writes, though the process still answers the probe.
+    /// </remarks>
+    public V1.ClusterMember Self()
     {
-        Id = node.NodeId,
-        RaftAddress = options.RaftEndpoint ?? "",
-        HttpAddress = options.HttpEndpoint,
-        GrpcAddress = options.GrpcEndpoint,
-        Role = !node.IsClustered || node.IsLeader ? "leader" : "follower",
-        Available = true,
-        AppliedIndex = (ulong)node.View.AppliedIndex,
-        CommitIndex = (ulong)node.CommitIndex,
-        Revision = node.View.Revision,
-        Term = (ulong)node.Term,
-        Lag = 0,
-    };
+        var state = node.RemovedBy is not null ? "removed"
+            : node.IsClustered && !node.RaftGroupRunning ? "stopped"
+            : node.Fatal is not null ? "unhealthy"
+            : "serving";
+        return new()
+        {
+            Id = node.NodeId,
+            RaftAddress = options.RaftEndpoint ?? "",
+            HttpAddress = options.HttpEndpoint,
+            GrpcAddress = options.GrpcEndpoint,
+            PeerAddress = node.IsClustered ? options.EffectivePeerEndpoint ?? "" : "",
+            Incarnation = node.Options.Raft?.Metadata.GetValueOrDefault(RaftOptions.MetadataKeys.Incarnation) ?? "",
+            Role = state != "serving" && state != "unhealthy" ? "unknown" : !node.IsClustered || node.IsLeader ? "leader" : "follower",
+            Available = state == "serving",
+            State = state,
+            AppliedIndex = (ulong)node.View.AppliedIndex,
+            CommitIndex = (ulong)node.CommitIndex,
+            Revision = node.View.Revision,
+            Term = (ulong)node.Term,
+            Lag = 0,
+        };
+    }
 
     /// <summary>The membership with each member's progress (members that do not answer within 1 s show as unavailable).</summary>
     public async Task<V1.ClusterMembersResponse> MembersAsync(CancellationToken cancellationToken)
@@ -67,11 +81,13 @@ public sealed class ClusterDirectory(StatehouseNode node, ServerOptions options,
             RaftAddress = Format(member.RaftEndpoint),
             HttpAddress = Meta(metadata, RaftOptions.MetadataKeys.Http) ?? "",
             GrpcAddress = Meta(metadata, RaftOptions.MetadataKeys.Grpc) ?? "",
+            PeerAddress = metadata is null ? "" : NodeGateway.PeerAddress(metadata) ?? "",
             Role = member.IsLeader ? "leader" : "follower",
             Available = false,
+            State = "unreachable",
             Lag = -1,
         };
-        if (entry.GrpcAddress.Length == 0)
+        if (entry.PeerAddress.Length == 0)
         {
             entry.Role = "unknown";
             return entry;
@@ -79,7 +95,7 @@ public sealed class ClusterDirectory(StatehouseNode node, ServerOptions options,
 
         try
         {
-            var status = await peers.Peer(entry.GrpcAddress).NodeStatusAsync(new V1.NodeStatusRequest(), deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var status = await peers.Peer(entry.PeerAddress).NodeStatusAsync(new V1.NodeStatusRequest(), deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false);
             status.RaftAddress = entry.RaftAddress;
             return status;
         }

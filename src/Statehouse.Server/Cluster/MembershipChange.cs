@@ -59,12 +59,13 @@ internal static class MembershipChange
             }
 
             // DotNext does not tell the removed member; we do (best effort: it may be dead, which is why it goes).
-            if (removed?.Metadata is { } metadata && metadata.TryGetValue(global::Statehouse.Cluster.RaftOptions.MetadataKeys.Grpc, out var grpc))
+            // The member checks with this leader before it stops (MembershipCheck), so the notice only makes it look now.
+            if (removed?.Metadata is { } metadata && NodeGateway.PeerAddress(metadata) is { } peer
+                && metadata.TryGetValue(global::Statehouse.Cluster.RaftOptions.MetadataKeys.Incarnation, out var incarnation) && incarnation.Length > 0)
             {
                 try
                 {
-                    var incarnation = metadata.TryGetValue(global::Statehouse.Cluster.RaftOptions.MetadataKeys.Incarnation, out var i) ? i : string.Empty;
-                    await gateway.Peers.Peer(grpc).RemovedAsync(new V1.RemovedRequest { RemovedBy = node.NodeId, Incarnation = incarnation }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await gateway.Peers.Peer(peer).RemovedAsync(new V1.RemovedRequest { RemovedBy = node.NodeId, Incarnation = incarnation }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 catch (RpcException)
                 {

@@ -59,12 +59,25 @@ internal static partial class HttpApi
         r.LeaderId.Length == 0 ? null : r.LeaderId,
         (long)r.Term,
         r.Members.Select(m => new MemberJson(m.Id, m.RaftAddress, m.HttpAddress, m.GrpcAddress, m.Role, m.Available,
-            (long)m.AppliedIndex, (long)m.CommitIndex, m.Lag, m.Revision, (long)m.Term)).ToList());
+            (long)m.AppliedIndex, (long)m.CommitIndex, m.Lag, m.Revision, (long)m.Term)
+        {
+            State = m.State.Length == 0 ? null : m.State,
+            PeerAddress = m.PeerAddress.Length == 0 ? null : m.PeerAddress,
+            Incarnation = m.Incarnation.Length == 0 ? null : m.Incarnation,
+        }).ToList());
 
     private sealed record AddMemberJson(string? RaftAddress);
 
     private sealed record ClusterJson(bool Clustered, string Self, string? Leader, long Term, IReadOnlyList<MemberJson> Members);
 
     private sealed record MemberJson(string Id, string RaftAddress, string HttpAddress, string GrpcAddress, string Role, bool Available,
-        long AppliedIndex, long CommitIndex, long Lag, long Revision, long Term);
+        long AppliedIndex, long CommitIndex, long Lag, long Revision, long Term)
+    {
+        /// <summary>serving | removed | stopped | unhealthy | unreachable.</summary>
+        public string? State { get; init; }
+
+        public string? PeerAddress { get; init; }
+
+        public string? Incarnation { get; init; }
+    }
 }

@@ -17,17 +17,19 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     public ClusterProcesses(int size, bool partitionable = false, params string[] extraArgs)
     {
         var raftPorts = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToArray();
+        var peerPorts = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToArray();
         var initial = string.Join(",", raftPorts.Select((p, i) => $"n{i + 1}=127.0.0.1:{p}"));
         var firstUid = Interlocked.Add(ref s_nextUid, size) - size;
         for (var i = 0; i < size; i++)
         {
             var args = new[]
             {
-                "--node-id", $"n{i + 1}", "--raft", $"127.0.0.1:{raftPorts[i]}", "--initial-cluster", initial,
+                "--node-id", $"n{i + 1}", "--raft", $"127.0.0.1:{raftPorts[i]}", "--peer", $"127.0.0.1:{peerPorts[i]}", "--initial-cluster", initial,
                 "--election-timeout-min-ms", "500", "--election-timeout-max-ms", "1000", "--log-level", "Warning",
             }.Concat(extraArgs).ToArray();
             Nodes.Add(new ServerProcess(null, args) { RunAsUid = partitionable ? firstUid + i : null });
             RaftPorts.Add(raftPorts[i]);
+            PeerPorts.Add(peerPorts[i]);
             Uids.Add(firstUid + i);
         }
     }
@@ -36,12 +38,14 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     public async Task<int> JoinAsync(int via)
     {
         var raft = ServerProcess.FreePort();
+        var peer = ServerProcess.FreePort();
         var id = $"n{Nodes.Count + 1}";
         var node = new ServerProcess(null,
-            "--node-id", id, "--raft", $"127.0.0.1:{raft}", "--join", Nodes[via].HttpUri.ToString().TrimEnd('/'),
+            "--node-id", id, "--raft", $"127.0.0.1:{raft}", "--peer", $"127.0.0.1:{peer}", "--join", Nodes[via].HttpUri.ToString().TrimEnd('/'),
             "--election-timeout-min-ms", "500", "--election-timeout-max-ms", "1000", "--log-level", "Warning");
         Nodes.Add(node);
         RaftPorts.Add(raft);
+        PeerPorts.Add(peer);
         Uids.Add(0);
         await node.StartAsync();
         return Nodes.Count - 1;
@@ -57,6 +61,8 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     public List<ServerProcess> Nodes { get; } = [];
 
     public List<int> RaftPorts { get; } = [];
+
+    public List<int> PeerPorts { get; } = [];
 
     public List<int> Uids { get; } = [];
 
@@ -149,7 +155,7 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     }
 
     private void Block(int from, int to) =>
-        _partitions.Block(Uids[from], [RaftPorts[to], Nodes[to].GrpcPort, Nodes[to].HttpPort]);
+        _partitions.Block(Uids[from], [RaftPorts[to], PeerPorts[to], Nodes[to].GrpcPort, Nodes[to].HttpPort]);
 
     /// <summary>Removes every rule this cluster added.</summary>
     public void Heal() => _partitions.Heal();

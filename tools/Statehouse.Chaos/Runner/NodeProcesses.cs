@@ -45,6 +45,8 @@ internal sealed class NodeProcesses : IAsyncDisposable
 
     public int RaftPort(int i) => BasePort + (10 * i) + 2;
 
+    public int PeerPort(int i) => BasePort + (10 * i) + 3;
+
     public int Uid(int i) => 62000 + i;
 
     public Uri Url(int i, string path) => new($"http://{Address(i)}:{HttpPort(i)}{path}");
@@ -101,7 +103,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
         command.Add(_statehouse);
         command.AddRange([
             "serve", "--node-id", Id(i), "--data", data,
-            "--http", $"{Address(i)}:{HttpPort(i)}", "--grpc", $"{Address(i)}:{GrpcPort(i)}", "--raft", $"{Address(i)}:{RaftPort(i)}",
+            "--http", $"{Address(i)}:{HttpPort(i)}", "--grpc", $"{Address(i)}:{GrpcPort(i)}", "--raft", $"{Address(i)}:{RaftPort(i)}", "--peer", $"{Address(i)}:{PeerPort(i)}",
             "--log-level", "Warning",
         ]);
         command.AddRange(joinVia is { } via ? ["--join", $"http://{Address(via)}:{HttpPort(via)}"] : ["--initial-cluster", initial]);
@@ -283,7 +285,7 @@ internal sealed class NodeProcesses : IAsyncDisposable
         }
     }
 
-    private void Block(int from, int to) => _partitions.Block(Uid(from), [RaftPort(to), GrpcPort(to), HttpPort(to)], Address(to));
+    private void Block(int from, int to) => _partitions.Block(Uid(from), [RaftPort(to), PeerPort(to), GrpcPort(to), HttpPort(to)], Address(to));
 
     public void Heal() => _partitions.Heal();
 
