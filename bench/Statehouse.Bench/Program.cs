@@ -10,6 +10,9 @@ usage: statehouse-bench <command> [--option value ...]
   watch     --endpoint URL [--watchers 100 --rate 1000 --seconds 10 --value-bytes 100 --server-pid PID --out F]
   snapshot-stall --endpoint URL --http URL [--keys 1000000 --writers 16 --before-seconds 3 --after-seconds 2 --server-pid PID --out F]
   restart   --dll statehouse.dll --data DIR --http H:P --grpc H:P --pid PID --pidfile F [--rounds 3 --tail-writes 20000 --keys 1000000 --out F]
+  hotkey    --endpoint URL [--mode hot|spread --writes 1000000 --writers 32 --spread-keys 100000 --server-pid PID --round R --out F]
+            (one key overwritten --writes times, or the same writes over many keys, while a bystander writes other keys)
+  hotkey-report --in results.jsonl
   wal       [--appends 5000 --batches 1,64 --value-bytes 100 --data DIR]   (the log alone: append + fdatasync)
   report    --in results.jsonl
   (3-member clusters, used by bench/cluster.sh; FILE = one member per line: name, gRPC URL, HTTP URL or -, pidfile, log, command, tab-separated)
@@ -40,6 +43,8 @@ try
         "snapshot-stall" => await SnapshotStallCommand.RunAsync(a),
         "restart" => await RestartCommand.RunAsync(a),
         "wal" => await WalCommand.RunAsync(a),
+        "hotkey" => await HotKeyCommand.RunAsync(a),
+        "hotkey-report" => HotKeyReportCommand.Run(a),
         "report" => ReportCommand.Run(a),
         "cluster-leader" => await ClusterLeaderCommand.RunAsync(a),
         "failover" => await FailoverCommand.RunAsync(a),
