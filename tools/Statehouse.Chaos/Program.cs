@@ -68,7 +68,7 @@ var clientsOption = new Option<int>("--clients") { Description = "Concurrent cli
 var keysOption = new Option<int>("--keys") { Description = "Registers (keys) the register clients share.", DefaultValueFactory = _ => 4 };
 var secondsOption = new Option<int>("--seconds") { Description = "How long the workloads run.", DefaultValueFactory = _ => 30 };
 var seedOption = new Option<int>("--seed") { Description = "Seed of the nemesis schedule and the clients (replay a run with it).", DefaultValueFactory = _ => Environment.TickCount & 0xFFFF };
-var faultsOption = new Option<string>("--faults") { Description = "Comma-separated: kill, pause, partition, split, bridge, membership, or all (partition kinds need root, iptables, setpriv and 3+ nodes).", DefaultValueFactory = _ => "kill,pause" };
+var faultsOption = new Option<string>("--faults") { Description = "Comma-separated: kill, pause, partition, split, bridge, membership, disk, or all (partition kinds need root, iptables, setpriv and 3+ nodes).", DefaultValueFactory = _ => "kill,pause" };
 var intervalOption = new Option<int>("--fault-interval-ms") { Description = "Time between faults (500 or more).", DefaultValueFactory = _ => 4000 };
 var statehouseOption = new Option<string?>("--statehouse") { Description = "Path of statehouse.dll or the statehouse apphost (default: this repository's Release build)." };
 var workOption = new Option<string?>("--work") { Description = "Folder for data, logs, histories and the report (default: a new temp folder)." };
@@ -93,11 +93,11 @@ run.SetAction(async (parse, cancellationToken) =>
         problems.Add("--clients 1..64, --keys 1..1000, --seconds 1..86400");
     }
 
-    problems.AddRange(faults.Where(f => !Statehouse.Chaos.Runner.Nemesis.Kinds.Contains(f)).Select(f => $"unknown fault '{f}' (kill, pause, partition, split, bridge, membership, all)"));
+    problems.AddRange(faults.Where(f => !Statehouse.Chaos.Runner.Nemesis.Kinds.Contains(f)).Select(f => $"unknown fault '{f}' (kill, pause, partition, split, bridge, membership, disk, all)"));
     problems.AddRange(workloads.Where(w => !Statehouse.Chaos.Runner.LabRun.WorkloadNames.Contains(w)).Select(w => $"unknown workload '{w}' (register, counter, set, bank, watch, lease-lock, all)"));
-    if (nodes == 1 && faults.Any(f => f is "partition" or "split" or "bridge" or "membership"))
+    if (nodes == 1 && faults.Any(f => f is "partition" or "split" or "bridge" or "membership" or "disk"))
     {
-        problems.Add("partitions and membership changes need 3 or 5 nodes");
+        problems.Add("partitions, membership changes and disk damage need 3 or 5 nodes");
     }
 
     if (workloads.Count == 0 || faults.Count == 0)

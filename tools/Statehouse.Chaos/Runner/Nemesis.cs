@@ -16,12 +16,15 @@ internal sealed record FaultRecord(string Kind, string Target, long StartMs, lon
 /// <item><c>partition</c>: one node (the leader half the time) cut off from all others;</item>
 /// <item><c>split</c>: a random minority cut off from the majority (with 3 nodes, like partition but never biased to the leader);</item>
 /// <item><c>bridge</c>: two halves that cannot reach each other, and one node that reaches both;</item>
-/// <item><c>membership</c>: a follower removed from the cluster, its data wiped, and a fresh node with its id joining back.</item>
+/// <item><c>membership</c>: a follower removed from the cluster, its data wiped, and a fresh node with its id joining back;</item>
+/// <item><c>disk</c>: a node stopped, one case of the WAL/snapshot damage matrix (<see cref="DiskDamage"/>) applied to its
+/// data folder, and restarted: it must start whole or refuse to start; a node that refuses is re-seeded (removed, wiped,
+/// joined back) as an operator would.</item>
 /// </list>
 /// </summary>
 internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<long> nowMs)
 {
-    public static readonly string[] Kinds = ["kill", "pause", "partition", "split", "bridge", "membership"];
+    public static readonly string[] Kinds = ["kill", "pause", "partition", "split", "bridge", "membership", "disk"];
 
     private readonly Random _random = new(settings.Seed);
     private readonly List<FaultRecord> _faults = [];
@@ -60,6 +63,8 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
             var pick = _random.Next(nodes.Count);
             var hold = TimeSpan.FromMilliseconds(_random.Next(1000, 3000));
             var shuffle = Enumerable.Range(0, nodes.Count).OrderBy(_ => _random.Next()).ToList();
+            var damage = DiskDamage.Cases[_random.Next(DiskDamage.Cases.Length)];
+            var damageSeed = _random.Next();
             var leader = await nodes.LeaderAsync().ConfigureAwait(false);
             var target = pickLeader && leader >= 0 ? leader : pick;
             var start = nowMs();
@@ -132,6 +137,22 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
                     break;
                 }
 
+                case "disk":
+                {
+                    described = $"{Name(target)} {damage}";
+                    if (leader < 0 || !await WholeAsync(leader).ConfigureAwait(false))
+                    {
+                        // A refused start is followed by a re-seed (a membership change): one member at a time.
+                        note = "skipped: the cluster is not whole (a member is missing or unavailable)";
+                        kind = "disk-skipped";
+                        break;
+                    }
+
+                    Current = $"disk {described}";
+                    note = await DamageAsync(target, damage, damageSeed).ConfigureAwait(false);
+                    break;
+                }
+
                 default:
                     throw new ArgumentException($"Unknown fault '{kind}'.");
             }
@@ -187,6 +208,43 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
         }
 
         return "rejoin not complete after 60 s";
+    }
+
+    /// <summary>
+    /// Stops <paramref name="victim"/>, applies one damage case, restarts it, and waits up to 30 s: it either serves
+    /// again (healthy) or has exited (refused to start), in which case it is re-seeded through the leader.
+    /// </summary>
+    private async Task<string> DamageAsync(int victim, string damage, int seed)
+    {
+        nodes.Stop(victim);
+        var done = DiskDamage.Apply(nodes.DataFolderOf(victim), damage, new Random(seed));
+        nodes.Start(victim);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250).ConfigureAwait(false);
+            if (nodes.HasExited(victim))
+            {
+                var why = nodes.LogTail(victim, 3).ReplaceLineEndings(" ");
+                var leader = await nodes.LeaderAsync().ConfigureAwait(false);
+                var reseed = leader >= 0 && leader != victim ? await ReplaceAsync(victim, leader).ConfigureAwait(false) : "no leader to re-seed through";
+                return $"{done ?? "not applicable"}; refused to start: {(why.Length > 300 ? why[..300] : why)}; re-seeded{(reseed is null ? "" : ": " + reseed)}";
+            }
+
+            try
+            {
+                using var health = await nodes.Http.GetAsync(nodes.Url(victim, "/healthz")).ConfigureAwait(false);
+                if (health.IsSuccessStatusCode)
+                {
+                    return $"{done ?? "not applicable"}; started";
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+        }
+
+        return $"{done ?? "not applicable"}; neither healthy nor exited after 30 s";
     }
 
     /// <summary>True when the leader lists every node as an available member.</summary>

@@ -156,6 +156,40 @@ internal sealed class NodeProcesses : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops node <paramref name="i"/> as an operator would (SIGTERM; SIGKILL after 10 s).</summary>
+    public void Stop(int i)
+    {
+        if (_processes[i] is { HasExited: false } p)
+        {
+            Signal(i, "TERM");
+            if (!p.WaitForExit(10_000))
+            {
+                Kill(i);
+            }
+        }
+    }
+
+    /// <summary>True when node <paramref name="i"/> was started and its process has exited (e.g. it refused to start).</summary>
+    public bool HasExited(int i) => _processes[i] is { HasExited: true };
+
+    /// <summary>The last <paramref name="lines"/> lines of node <paramref name="i"/>'s log.</summary>
+    public string LogTail(int i, int lines)
+    {
+        var path = Path.Combine(_root, $"{Id(i)}.log");
+        if (!File.Exists(path))
+        {
+            return "";
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var all = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join("\n", all.TakeLast(lines));
+    }
+
+    /// <summary>Node <paramref name="i"/>'s data folder.</summary>
+    public string DataFolderOf(int i) => DataFolder(i);
+
     public void Signal(int i, string name)
     {
         if (_processes[i] is { HasExited: false } p)
