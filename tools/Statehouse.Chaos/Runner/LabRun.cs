@@ -155,7 +155,14 @@ internal static class LabRun
         var anomalies = results.Sum(r => r.Anomalies.Count) + (converged ? 0 : 1);
         text.AppendLine(CultureInfo.InvariantCulture, $"seed {settings.Seed} · {settings.Nodes} nodes · {ranMs / 1000.0:F0} s · faults every {settings.FaultInterval.TotalMilliseconds:F0} ms from {string.Join(",", settings.Faults)} · replay: --seed {settings.Seed}");
         text.AppendLine(CultureInfo.InvariantCulture, $"faults injected: {(faults.Count == 0 ? "none" : Nemesis.Summarize(faults))}");
-        var refused = faults.Where(f => f.Note is not null).ToList();
+        // Disk damage always says what it did and how the node took it: listed as outcomes, not as incomplete faults.
+        var damaged = faults.Where(f => f.Kind == "disk").ToList();
+        if (damaged.Count > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  disk damage: {string.Join("; ", damaged.Select(f => $"{f.Target} at {f.StartMs} ms: {f.Note}"))}");
+        }
+
+        var refused = faults.Where(f => f.Note is not null && f.Kind != "disk").ToList();
         if (refused.Count > 0)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  not completed: {string.Join("; ", refused.Select(f => $"{f.Kind} {f.Target} at {f.StartMs} ms: {f.Note}"))}");
