@@ -26,6 +26,16 @@ internal static class ServeCommand
         var idempotencyMs = new Option<long>("--idempotency-window-ms") { Description = "How long request ids are remembered.", DefaultValueFactory = _ => StoreLimits.Default.IdempotencyWindowMs };
         var snapshotEntries = new Option<long>("--snapshot-entries") { Description = "Snapshot after this many log entries.", DefaultValueFactory = _ => 100_000 };
         var noSync = new Option<bool>("--unsafe-no-fsync") { Description = "Do not fdatasync the log (benchmarks only: loses acknowledged writes on a crash)." };
+        var maxWatchers = new Option<int?>("--max-watchers")
+        {
+            Description = string.Create(CultureInfo.InvariantCulture, $"Most concurrent watch streams on this node; more get Unavailable (default {defaults.MaxWatchers})."),
+            HelpName = "N",
+        }.AtLeast(1);
+        var maxWatchersPerConnection = new Option<int?>("--max-watchers-per-connection")
+        {
+            Description = string.Create(CultureInfo.InvariantCulture, $"Most concurrent watch streams one client connection may hold; more get QuotaExceeded (default {defaults.MaxWatchersPerConnection})."),
+            HelpName = "N",
+        }.AtLeast(1);
         var logLevel = new Option<string>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => "Information" };
 
         var raft = new Option<string?>("--raft") { Description = "Raft listener HOST:PORT (node to node). Required with --initial-cluster or --join.", HelpName = "HOST:PORT" };
@@ -69,7 +79,7 @@ internal static class ServeCommand
 
         var serve = new Command("serve", "Run a Statehouse node with its data in a local folder: alone, or a Raft cluster member with --initial-cluster / --join.")
         {
-            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, logLevel,
+            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, maxWatchers, maxWatchersPerConnection, logLevel,
             raft, peer, membershipCheck, initialCluster, join, electionMin, electionMax, raftTimeout, maxStaleness, sessionWait,
         };
         serve.SetAction(async (parse, cancellationToken) =>
@@ -90,6 +100,8 @@ internal static class ServeCommand
                 HistoryRetentionMs = parse.GetValue(retentionMs),
                 SnapshotThresholdEntries = parse.GetValue(snapshotEntries),
                 SyncWrites = !parse.GetValue(noSync),
+                MaxWatchers = parse.GetValue(maxWatchers) ?? defaults.MaxWatchers,
+                MaxWatchersPerConnection = parse.GetValue(maxWatchersPerConnection) ?? defaults.MaxWatchersPerConnection,
                 LogLevel = parse.GetValue(logLevel)!,
                 MembershipCheckIntervalMs = parse.GetValue(membershipCheck) ?? defaults.MembershipCheckIntervalMs,
             };

@@ -34,6 +34,13 @@ internal static class ProtoConvert
 
     internal static long Revision(Wire.ResponseHeader? header) => header?.Revision ?? 0;
 
+    /// <summary>A read revision as the server accepts it: 0 = latest, else a revision; negative is refused (as by the server).</summary>
+    internal static long ReadRevision(long revision)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(revision);
+        return revision;
+    }
+
     internal static string NodeId(Wire.ResponseHeader? header) => header?.NodeId ?? string.Empty;
 
     /// <summary>
@@ -149,7 +156,7 @@ internal static class ProtoConvert
             request.Limit = options.Limit;
             request.KeysOnly = options.KeysOnly;
             request.CountOnly = options.CountOnly;
-            request.Revision = options.Revision;
+            request.Revision = ReadRevision(options.Revision);
             request.Continuation = options.Continuation ?? string.Empty;
         }
 
@@ -158,6 +165,8 @@ internal static class ProtoConvert
 
     internal static Wire.WatchRequest WatchRequest(string keyspace, KeyRange range, WatchOptions? options)
     {
+        // 0 = from now; a future revision is waited for (server docs); negative is refused, as by the server.
+        ArgumentOutOfRangeException.ThrowIfNegative(options?.FromRevision ?? 0, "options.FromRevision");
         var request = new Wire.WatchRequest
         {
             Keyspace = options?.Keyspace ?? keyspace,

@@ -195,7 +195,7 @@ public sealed partial class StateClient
         {
             Keyspace = Keyspace(options?.Keyspace),
             Key = key,
-            Revision = options?.Revision ?? 0,
+            Revision = ProtoConvert.ReadRevision(options?.Revision ?? 0),
             Read = ReadOptionsFor(options?.Consistency, options?.MaxStaleness, options?.MinRevision ?? 0),
         };
         var response = await CallAsync(
@@ -209,7 +209,7 @@ public sealed partial class StateClient
         var request = new Wire.MultiGetRequest
         {
             Keyspace = Keyspace(options?.Keyspace),
-            Revision = options?.Revision ?? 0,
+            Revision = ProtoConvert.ReadRevision(options?.Revision ?? 0),
             Read = ReadOptionsFor(options?.Consistency, options?.MaxStaleness, options?.MinRevision ?? 0),
         };
         request.Keys.AddRange(keys);

@@ -48,7 +48,7 @@ public sealed partial class StateClient
     }
 
     /// <summary>Discards history before <paramref name="revision"/>; watches and reads at older revisions then fail with <see cref="StatehouseErrorCode.Compacted"/>.</summary>
-    /// <param name="revision">Compact up to (excluding) this revision; 0 means the current revision.</param>
+    /// <param name="revision">Compact up to (excluding) this revision; 0 means the current revision; negative is refused.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The new compact revision.</returns>
     public async ValueTask<CompactResult> CompactAsync(long revision = 0, CancellationToken cancellationToken = default)

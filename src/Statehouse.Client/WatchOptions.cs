@@ -8,7 +8,8 @@ public sealed record WatchOptions
 
     /// <summary>
     /// Deliver changes from this revision on (inclusive). 0 means "changes after now": the client reads the current
-    /// revision first so that a reconnect can resume without a gap.
+    /// revision first so that a reconnect can resume without a gap. A revision beyond the current one is waited for
+    /// (nothing before it is delivered); a negative one is refused with <see cref="ArgumentOutOfRangeException"/>.
     /// </summary>
     public long FromRevision { get; init; }
 

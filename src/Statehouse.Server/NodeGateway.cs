@@ -36,6 +36,32 @@ public sealed class NodeGateway(StatehouseNode node, ServerOptions options, Peer
     /// <summary>The leader's node id when known without a network call.</summary>
     public string? LeaderIdHint => node.LeaderId;
 
+    /// <summary>
+    /// Refuses a page size above <see cref="StoreLimits.MaxRangeLimit"/> (InvalidArgument) instead of clamping it, the
+    /// same over HTTP and gRPC, for reads and for ranges inside transactions. Checked at the edge only: the state
+    /// machine still clamps, so log entries written before this check replay as they applied.
+    /// </summary>
+    public void CheckRangeLimit(long limit)
+    {
+        var max = options.Limits.MaxRangeLimit;
+        if (limit > max)
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"limit {limit} is above the maximum page of {max}; ask for at most {max} and follow the continuation.");
+        }
+    }
+
+    /// <summary><see cref="CheckRangeLimit"/> for every range operation of a transaction.</summary>
+    public void CheckRangeLimits(TxnCommand txn)
+    {
+        foreach (var op in txn.Success.Concat(txn.Failure))
+        {
+            if (op is RangeOperation range)
+            {
+                CheckRangeLimit(range.Query.Limit);
+            }
+        }
+    }
+
     /// <summary>The latest state applied here (no freshness guarantee beyond this replica; for headers and eventual reads).</summary>
     public StoreView ReadView() => node.View;
 

@@ -26,8 +26,15 @@ public sealed record ServerOptions
     /// <summary>Largest gRPC message, in and out. Default: value limit plus 1 MiB of framing.</summary>
     public int? MaxGrpcMessageBytes { get; init; }
 
-    /// <summary>Most concurrent watch streams; more get Unavailable.</summary>
+    /// <summary>Most concurrent watch streams on the node; more get Unavailable.</summary>
     public int MaxWatchers { get; init; } = 10_000;
+
+    /// <summary>
+    /// Most concurrent watch streams one client connection may hold (gRPC multiplexes many on one HTTP/2 connection;
+    /// an HTTP/1.1 connection holds one), so one client cannot take every slot of <see cref="MaxWatchers"/>; more get
+    /// QuotaExceeded (gRPC RESOURCE_EXHAUSTED, HTTP 429). Later also per principal, once there is authentication.
+    /// </summary>
+    public int MaxWatchersPerConnection { get; init; } = 500;
 
     /// <summary>Default interval of watch progress notifications.</summary>
     public int WatchProgressIntervalMs { get; init; } = 5_000;

@@ -94,7 +94,7 @@ public static class StatehouseServer
             // Answers are bounded by their own limits (pages, watch fragments); one event can hold a value and its previous value.
             g.MaxSendMessageSize = (2 * options.Limits.MaxValueBytes) + (2 * options.Limits.MaxKeyBytes) + (1 << 20);
             g.Interceptors.Add<ErrorInterceptor>();
-        });
+        }).Services.AddStrictGrpcMessages();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(NodeMetricsNames.Node, MeterName)
             .AddAspNetCoreInstrumentation()

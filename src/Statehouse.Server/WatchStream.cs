@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Statehouse.Core;
 using Statehouse.Core.Collections;
@@ -42,26 +44,52 @@ public sealed class WatchStream
 {
     private static int _active;
 
+    /// <summary>Watches open per client connection (Kestrel's connection id); an entry leaves with its last watch.</summary>
+    private static readonly ConcurrentDictionary<string, int> PerConnection = new(StringComparer.Ordinal);
+
     /// <summary>Watches open on this node.</summary>
     public static int Active => Volatile.Read(ref _active);
 
-    /// <summary>Runs the watch until cancelled. Throws Compacted when <paramref name="fromRevision"/> is no longer in history.</summary>
+    /// <summary>
+    /// Runs the watch until cancelled. Throws InvalidArgument for a negative <paramref name="fromRevision"/>, Compacted
+    /// when it is no longer in history, Unavailable when the node serves <see cref="ServerOptions.MaxWatchers"/> watches and
+    /// QuotaExceeded when <paramref name="connectionId"/> holds <see cref="ServerOptions.MaxWatchersPerConnection"/>.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="fromRevision"/> 0 means "changes after now"; a revision beyond the current one is accepted, as in
+    /// etcd: the watch waits for it and delivers nothing before it (progress messages report the current revision).
+    /// </remarks>
     public static async IAsyncEnumerable<WatchBatch> RunAsync(
         NodeGateway gateway,
         WatchFilter filter,
         long fromRevision,
         TimeSpan progressInterval,
+        string? connectionId,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var node = gateway.Node;
+        if (fromRevision < 0)
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"A watch starts at revision 1 or later (0 = changes after now); got {fromRevision}.");
+        }
+
         if (!node.View.Keyspaces.ContainsKey(filter.Keyspace))
         {
             throw new StatehouseException(ErrorCode.NotFound, $"Keyspace '{filter.Keyspace}' does not exist.");
         }
 
+        // The per-connection share first: a refused watch must not hold a node-wide slot, even for a moment.
+        var perConnection = gateway.Options.MaxWatchersPerConnection;
+        if (connectionId is not null && PerConnection.AddOrUpdate(connectionId, 1, (_, n) => n + 1) > perConnection)
+        {
+            Release(connectionId);
+            throw new StatehouseException(ErrorCode.QuotaExceeded, $"This connection holds its maximum of {perConnection} watches; close one, or watch a prefix instead of many keys.");
+        }
+
         if (Interlocked.Increment(ref _active) > gateway.Options.MaxWatchers)
         {
             Interlocked.Decrement(ref _active);
+            Release(connectionId);
             throw new StatehouseException(ErrorCode.Unavailable, $"This node serves its maximum of {gateway.Options.MaxWatchers} watches.");
         }
 
@@ -128,6 +156,24 @@ public sealed class WatchStream
         finally
         {
             Interlocked.Decrement(ref _active);
+            Release(connectionId);
+        }
+    }
+
+    /// <summary>Gives back one watch of a connection; the entry goes with the connection's last watch (bounded map).</summary>
+    private static void Release(string? connectionId)
+    {
+        if (connectionId is null)
+        {
+            return;
+        }
+
+        var left = PerConnection.AddOrUpdate(connectionId, 0, (_, n) => n - 1);
+        Debug.Assert(left >= 0, "a connection released more watches than it opened");
+        if (left <= 0)
+        {
+            // Removes the entry only if no watch was added meanwhile.
+            PerConnection.TryRemove(KeyValuePair.Create(connectionId, 0));
         }
     }
 

@@ -148,6 +148,12 @@ public sealed class ConsistencyTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
             await client.RangeAsync(KeyRange.All, new RangeOptions { MaxStaleness = TimeSpan.FromMilliseconds(-5) }));
 
+        // A negative read revision is refused as the server refuses it (0 = latest); before, it went out as "latest".
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await client.GetAsync("k", new ReadOptions { Revision = -1 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await client.RangeAsync(KeyRange.All, new RangeOptions { Revision = -1 }));
+
         Assert.Empty(_server.Kv.Calls);
     }
 

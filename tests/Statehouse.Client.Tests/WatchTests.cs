@@ -20,6 +20,23 @@ public sealed class WatchTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
+    public async Task WatchAsync_ThrowsArgumentOutOfRange_WhenFromRevisionIsNegative()
+    {
+        await using var client = _server.CreateClient();
+
+        // The server refuses it too (InvalidArgument); before, -1 silently meant "from now".
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+        {
+            await foreach (var unused in client.WatchAsync(KeyRange.Prefix("a/"), new WatchOptions { FromRevision = -1 }))
+            {
+                _ = unused;
+            }
+        });
+
+        Assert.Empty(_server.Watch.Requests);
+    }
+
+    [Fact]
     public async Task WatchAsync_ResumesFromLastDeliveredPlusOne_WhenTheServerFailsTheStream()
     {
         _server.Watch.Handler = (connection, request, stream, context) =>

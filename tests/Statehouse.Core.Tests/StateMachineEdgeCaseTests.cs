@@ -14,6 +14,21 @@ public sealed class StateMachineEdgeCaseTests
     private static ErrorCode Code(CommandResult result) => result is ErrorResult e ? e.Code : ErrorCode.None;
 
     [Fact]
+    public void ResolveRevision_FailsWithInvalidArgument_WhenRevisionIsNegative_AndZeroIsLatest()
+    {
+        var d = new Driver();
+        d.Run(Put("k", "v1"));
+        d.Run(Put("k", "v2"));
+
+        // Before, any revision <= 0 read the latest state: -1 from a bug or an unset sentinel looked like a request.
+        var ex = Assert.Throws<StatehouseException>(() => d.View.ResolveRevision(-1));
+        Assert.Equal(ErrorCode.InvalidArgument, ex.Code);
+        Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<StatehouseException>(() => d.View.Get(Default, B("k"), long.MinValue)).Code);
+        Assert.Equal(2, d.View.ResolveRevision(0));
+        Assert.Equal("v2", System.Text.Encoding.UTF8.GetString(d.View.Get(Default, B("k"), 0)!.Value));
+    }
+
+    [Fact]
     public void Put_FailsWithInvalidArgument_WhenKeyIsEmpty()
     {
         var d = new Driver();

@@ -88,10 +88,16 @@ public sealed class StoreView
             ? ks
             : throw new StatehouseException(ErrorCode.NotFound, $"Keyspace '{name}' does not exist.");
 
-    /// <summary>Checks a read revision: 0 = latest; compacted or future revisions fail.</summary>
+    /// <summary>Checks a read revision: 0 = latest; negative, compacted or future revisions fail.</summary>
     public long ResolveRevision(long revision)
     {
-        if (revision <= 0)
+        if (revision < 0)
+        {
+            // Not "latest": a negative revision is a caller's bug (an unset sentinel, an overflow), never a request.
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"Revision {revision} is negative; ask for 0 (latest) or a revision from 1 on.");
+        }
+
+        if (revision == 0)
         {
             return Revision;
         }

@@ -49,6 +49,7 @@ internal sealed class KvService(NodeGateway gateway) : V1.KV.KVBase
 
     public override async Task<V1.RangeResponse> Range(V1.RangeRequest request, ServerCallContext context)
     {
+        gateway.CheckRangeLimit(request.Limit);
         var view = await gateway.ReadViewAsync(ReadRequirement.From(request.Read), context.CancellationToken).ConfigureAwait(false);
         var result = view.Range(ProtoMapper.Keyspace(request.Keyspace), ProtoMapper.ToCore(request));
         return ProtoMapper.ToProto(result, ProtoMapper.Header(view, gateway.Node, result.Revision));
@@ -81,7 +82,9 @@ internal sealed class KvService(NodeGateway gateway) : V1.KV.KVBase
 
     public override async Task<V1.TxnResponse> Txn(V1.TxnRequest request, ServerCallContext context)
     {
-        var result = await gateway.ExecuteAsync<TxnResult>(ProtoMapper.ToCore(request), context.CancellationToken).ConfigureAwait(false);
+        var txn = ProtoMapper.ToCore(request);
+        gateway.CheckRangeLimits(txn);
+        var result = await gateway.ExecuteAsync<TxnResult>(txn, context.CancellationToken).ConfigureAwait(false);
         return ProtoMapper.ToProto(result, Header(result.Revision));
     }
 

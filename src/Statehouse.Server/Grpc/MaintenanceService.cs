@@ -52,6 +52,12 @@ internal sealed class MaintenanceService(NodeGateway gateway) : V1.Maintenance.M
 
     public override async Task<V1.CompactResponse> Compact(V1.CompactRequest request, ServerCallContext context)
     {
+        // 0 is proto3's "unset" and means the current revision, as the contract says; a negative one is refused.
+        if (request.Revision < 0)
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"revision must not be negative (0 = the current revision); got {request.Revision}.");
+        }
+
         var revision = request.Revision > 0 ? request.Revision : gateway.ReadView().Revision;
         var result = await gateway.ExecuteAsync<CompactResult>(new CompactCommand(revision) { RequestId = ProtoMapper.RequestId(request.RequestId) }, context.CancellationToken).ConfigureAwait(false);
         return new V1.CompactResponse { Header = ProtoMapper.Header(gateway.ReadView(), NodeId, result.Revision), CompactRevision = result.CompactRevision };

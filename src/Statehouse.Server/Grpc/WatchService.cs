@@ -16,7 +16,7 @@ internal sealed class WatchService(NodeGateway gateway) : V1.Watch.WatchBase
             request.RangeEnd.IsEmpty ? null : request.RangeEnd.ToByteArray(),
             request.Prefix);
         var interval = TimeSpan.FromMilliseconds(request.ProgressIntervalMs > 0 ? Math.Max(100, request.ProgressIntervalMs) : gateway.Options.WatchProgressIntervalMs);
-        await foreach (var batch in WatchStream.RunAsync(gateway, filter, request.FromRevision, interval, context.CancellationToken).ConfigureAwait(false))
+        await foreach (var batch in WatchStream.RunAsync(gateway, filter, request.FromRevision, interval, context.GetHttpContext().Connection.Id, context.CancellationToken).ConfigureAwait(false))
         {
             var response = new V1.WatchResponse
             {

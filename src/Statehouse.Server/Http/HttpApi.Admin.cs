@@ -44,8 +44,15 @@ internal static partial class HttpApi
 
         app.MapPost("/v1/compact", async (HttpContext context, NodeGateway gateway) =>
         {
-            var revision = QueryLong(context, "revision");
-            var command = new CompactCommand(revision > 0 ? revision : gateway.ReadView().Revision) { RequestId = RequestId(context) };
+            // No ?revision= compacts to the current revision; an explicit one must be a revision (>= 1): "-1" or "0"
+            // once meant "everything", the opposite of what a caller probing with them expects.
+            var revision = context.Request.Query.ContainsKey("revision") ? QueryLong(context, "revision") : gateway.ReadView().Revision;
+            if (revision <= 0)
+            {
+                throw new StatehouseException(ErrorCode.InvalidArgument, $"revision must be at least 1 (omit it to compact to the current revision); got {revision}.");
+            }
+
+            var command = new CompactCommand(revision) { RequestId = RequestId(context) };
             var result = await gateway.ExecuteAsync<CompactResult>(command, context.RequestAborted).ConfigureAwait(false);
             Stamp(context, gateway, result.Revision);
             return Results.Json(new { revision = result.Revision, compactRevision = result.CompactRevision }, HttpJson.Options);

@@ -20,6 +20,7 @@ internal static partial class HttpApi
         }
 
         var command = new TxnCommand(compares, success, failure) { RequestId = body.RequestId ?? RequestId(context) };
+        gateway.CheckRangeLimits(command);
         var result = await gateway.ExecuteAsync<TxnResult>(command, context.RequestAborted).ConfigureAwait(false);
         Stamp(context, gateway, result.Revision);
         var results = result.Results.Select(r => r switch

@@ -27,8 +27,14 @@ internal static partial class HttpApi
                 : new WatchFilter(keyspace, [], null, true);
         var from = QueryLong(context, "fromRevision");
         var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
-        if (lastEventId.Length > 0 && long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var last))
+        if (lastEventId.Length > 0)
         {
+            // Only ids this API sent (revisions, >= 0) resume a stream; anything else was silently "from now" before.
+            if (!long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var last) || last == long.MaxValue)
+            {
+                throw new StatehouseException(ErrorCode.InvalidArgument, "Last-Event-ID must be the id of a message of this stream (a revision).");
+            }
+
             from = last + 1;
         }
 
@@ -36,7 +42,7 @@ internal static partial class HttpApi
         var progressMs = QueryLong(context, "progressMs", gateway.Options.WatchProgressIntervalMs);
         var interval = TimeSpan.FromMilliseconds(Math.Clamp(progressMs, 100, 3_600_000));
 
-        await using var stream = WatchStream.RunAsync(gateway, filter, from, interval, context.RequestAborted).GetAsyncEnumerator(context.RequestAborted);
+        await using var stream = WatchStream.RunAsync(gateway, filter, from, interval, context.Connection.Id, context.RequestAborted).GetAsyncEnumerator(context.RequestAborted);
 
         // Start the watch before answering so a compacted or unknown start is a proper problem+json response.
         if (!await stream.MoveNextAsync().ConfigureAwait(false))

@@ -138,14 +138,17 @@ internal static partial class HttpApi
         }
     }
 
-    /// <summary>Reads the whole body, bounded by the value limit (Kestrel enforces the request limit too).</summary>
+    /// <summary>
+    /// Reads the whole body, bounded by the value limit (Kestrel enforces the request limit too). A body over it is
+    /// 413 InvalidArgument, refused before it is read (declared length) or as soon as it passes the limit (chunked).
+    /// </summary>
     private static async Task<byte[]> ReadBodyAsync(HttpContext context, long limit)
     {
         if (context.Request.ContentLength is { } declared)
         {
             if (declared > limit)
             {
-                throw new StatehouseException(ErrorCode.InvalidArgument, $"The body is {declared} bytes; the limit is {limit}.");
+                throw new BadHttpRequestException($"The body is {declared} bytes; the limit is {limit}.", StatusCodes.Status413PayloadTooLarge);
             }
 
             // Known length: read straight into the value array.
@@ -161,7 +164,7 @@ internal static partial class HttpApi
         {
             if (buffer.Length + read > limit)
             {
-                throw new StatehouseException(ErrorCode.InvalidArgument, $"The body exceeds the limit of {limit} bytes.");
+                throw new BadHttpRequestException($"The body exceeds the limit of {limit} bytes.", StatusCodes.Status413PayloadTooLarge);
             }
 
             buffer.Write(chunk, 0, read);
@@ -171,7 +174,7 @@ internal static partial class HttpApi
     }
 
     /// <summary>If-Match: "modRevision" (or *) and If-None-Match: * as a precondition.</summary>
-    private static Precondition ParsePrecondition(HttpContext context)
+    private static Precondition ParsePrecondition(HttpContext context, NodeGateway gateway, string keyspace, byte[] key)
     {
         var ifMatch = context.Request.Headers.IfMatch.ToString();
         var ifNoneMatch = context.Request.Headers.IfNoneMatch.ToString();
@@ -198,27 +201,55 @@ internal static partial class HttpApi
             return Precondition.IfExists;
         }
 
-        if (tag.StartsWith("W/", StringComparison.Ordinal))
+        var weak = tag.StartsWith("W/", StringComparison.Ordinal);
+        if (weak)
         {
             tag = tag[2..];
         }
 
-        tag = tag.Trim('"');
-        return long.TryParse(tag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision)
-            ? Precondition.IfModRevision(revision)
-            : throw new StatehouseException(ErrorCode.InvalidArgument, "If-Match must be a quoted mod revision (an ETag from GET) or *.");
+        if (tag.Length < 3 || tag[0] != '"' || tag[^1] != '"'
+            || !long.TryParse(tag.AsSpan(1, tag.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var revision))
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, "If-Match must be one quoted mod revision (an ETag from GET) or *.");
+        }
+
+        if (weak)
+        {
+            // If-Match uses the strong comparison (RFC 9110 §13.1.1): a weak tag never matches, so the condition is
+            // false and the write is not performed. The current revision is this node's view (a hint, as on any 412).
+            var current = gateway.ReadView().Get(keyspace, key)?.ModRevision ?? 0;
+            throw new StatehouseException(ErrorCode.PreconditionFailed, "If-Match compares strongly (RFC 9110): a weak ETag (W/\"...\") never matches; send the ETag from GET as is.")
+            {
+                CurrentRevision = current,
+            };
+        }
+
+        return Precondition.IfModRevision(revision);
     }
 
+    /// <summary>The Idempotency-Key: one field line holding one key, else InvalidArgument.</summary>
     private static string? RequestId(HttpContext context)
     {
-        var id = context.Request.Headers[IdempotencyHeader].ToString();
+        var values = context.Request.Headers[IdempotencyHeader];
+        if (values.Count > 1)
+        {
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"Send one {IdempotencyHeader} header, not {values.Count}: which one would be the request id?");
+        }
+
+        var id = values.ToString();
+        if (id.Contains(',', StringComparison.Ordinal))
+        {
+            // An intermediary may join repeated field lines with commas (RFC 9110 §5.3): refuse what may be two keys.
+            throw new StatehouseException(ErrorCode.InvalidArgument, $"{IdempotencyHeader} must not hold a comma (it may be two keys joined by a proxy).");
+        }
+
         return id.Length == 0 ? null : id;
     }
 
     private static async Task PutKeyAsync(HttpContext context, string keyspace, NodeGateway gateway)
     {
         var key = RawPath.KeyAfterSegments(context, 3);
-        var precondition = ParsePrecondition(context);
+        var precondition = ParsePrecondition(context, gateway, keyspace, key);
         var value = await ReadBodyAsync(context, gateway.Options.Limits.MaxValueBytes).ConfigureAwait(false);
         if (value.Length == 0 && !QueryBool(context, "allowEmpty"))
         {
@@ -247,7 +278,7 @@ internal static partial class HttpApi
         var key = RawPath.KeyAfterSegments(context, 3);
         var command = new DeleteCommand(keyspace, key)
         {
-            Precondition = ParsePrecondition(context),
+            Precondition = ParsePrecondition(context, gateway, keyspace, key),
             ReturnPrevious = QueryBool(context, "prevKv"),
             RequestId = RequestId(context),
         };
@@ -301,6 +332,8 @@ internal static partial class HttpApi
         {
             throw new StatehouseException(ErrorCode.InvalidArgument, "limit must not be negative.");
         }
+
+        gateway.CheckRangeLimit(limit);
 
         var query = new RangeQuery
         {
