@@ -38,6 +38,18 @@ public sealed class HybridCacheTests(StoreFixture store) : IClassFixture<StoreFi
         }
     }
 
+    /// <summary>Waits (up to 5 s) until the store has, or no longer has, the key: HybridCache may write L2 in the background.</summary>
+    private async Task InStoreAsync(string storeKey, bool expected)
+    {
+        var client = store.NewClient();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((await client.GetAsync(storeKey)).Found != expected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"'{storeKey}' is {(expected ? "not yet" : "still")} in the store after 5 s");
+            await Task.Delay(20);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -48,10 +60,10 @@ public sealed class HybridCacheTests(StoreFixture store) : IClassFixture<StoreFi
         var fromA = new Factory("made by A");
         var fromB = new Factory("made by B");
         Assert.Equal("made by A", await Hybrid(a).GetOrCreateAsync("product:1", fromA.CreateAsync));
+        await InStoreAsync($"h1{nearCache}/product:1", expected: true); // HybridCache writes L2 after it answers
         Assert.Equal("made by A", await Hybrid(b).GetOrCreateAsync("product:1", fromB.CreateAsync));
         Assert.Equal(1, fromA.Calls);
         Assert.Equal(0, fromB.Calls); // B found A's value in the store
-        Assert.True((await store.NewClient().GetAsync($"h1{nearCache}/product:1")).Found);
     }
 
     [Fact]
@@ -60,9 +72,9 @@ public sealed class HybridCacheTests(StoreFixture store) : IClassFixture<StoreFi
         await using var a = Instance("h2/");
         await using var b = Instance("h2/");
         await Hybrid(a).SetAsync("k", "v1");
-        Assert.True((await store.NewClient().GetAsync("h2/k")).Found);
+        await InStoreAsync("h2/k", expected: true);
         await Hybrid(b).RemoveAsync("k");
-        Assert.False((await store.NewClient().GetAsync("h2/k")).Found);
+        await InStoreAsync("h2/k", expected: false);
 
         // A third instance (empty L1) has to make the value again. (A still has "v1" in its own L1 until that
         // expires: HybridCache does not tell other instances' L1 caches about a removal.)
@@ -76,19 +88,14 @@ public sealed class HybridCacheTests(StoreFixture store) : IClassFixture<StoreFi
     public async Task Expiration_RemovesTheValueFromL2()
     {
         await using var a = Instance("h3/");
-        var client = store.NewClient();
-        await Hybrid(a).SetAsync("k", "short", new HybridCacheEntryOptions { Expiration = TimeSpan.FromSeconds(1), LocalCacheExpiration = TimeSpan.FromSeconds(1) });
+        await Hybrid(a).SetAsync("k", "short", new HybridCacheEntryOptions { Expiration = TimeSpan.FromSeconds(2), LocalCacheExpiration = TimeSpan.FromSeconds(1) });
+        await InStoreAsync("h3/k", expected: true);
         await using var b = Instance("h3/");
         var early = new Factory("again");
         Assert.Equal("short", await Hybrid(b).GetOrCreateAsync("k", early.CreateAsync));
         Assert.Equal(0, early.Calls);
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while ((await client.GetAsync("h3/k")).Found)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the expired entry is still in the store");
-            await Task.Delay(100);
-        }
+        await InStoreAsync("h3/k", expected: false);
 
         await using var c = Instance("h3/");
         var late = new Factory("again");
@@ -106,8 +113,11 @@ public sealed class HybridCacheTests(StoreFixture store) : IClassFixture<StoreFi
         await using var a = Instance(prefix, nearCache);
         await Hybrid(a).SetAsync("tagged", "old", tags: ["catalog"]);
         await Hybrid(a).SetAsync("untagged", "kept");
+        await InStoreAsync(prefix + "tagged", expected: true);
+        await InStoreAsync(prefix + "untagged", expected: true);
         await using var b = Instance(prefix, nearCache);
         await Hybrid(b).RemoveByTagAsync("catalog");
+        await InStoreAsync(prefix + "__MSFT_HCT__catalog", expected: true);
 
         var keys = await store.NewClient().RangeAsync(KeyRange.Prefix(prefix));
         var invalidation = Assert.Single(keys.Entries, e => e.KeyAsString().Contains("catalog", StringComparison.Ordinal));
