@@ -238,6 +238,7 @@ public sealed class StatehouseDistributedCache : IDistributedCache, IAsyncDispos
 
     public void Refresh(string key)
     {
+        ArgumentException.ThrowIfNullOrEmpty(key);
         if (!RefreshIsCovered(key))
         {
             RefreshAsync(key).GetAwaiter().GetResult();
