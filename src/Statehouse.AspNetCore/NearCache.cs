@@ -29,7 +29,7 @@ public sealed class NearCacheOptions
 /// the store while the watch lags or is reconnecting. Metrics (meter <c>Statehouse.AspNetCore</c>):
 /// <c>statehouse.near_cache.hits</c>, <c>.misses</c>, <c>.evictions</c> (tag <c>reason</c>: invalidated, capacity, expired).
 /// </summary>
-internal sealed class NearCache : IAsyncDisposable
+internal sealed class NearCache : IAsyncDisposable, IDisposable
 {
     private static readonly Meter Meter = new("Statehouse.AspNetCore");
     private static readonly Counter<long> Hits = Meter.CreateCounter<long>("statehouse.near_cache.hits");
@@ -46,6 +46,7 @@ internal sealed class NearCache : IAsyncDisposable
     private long _freshThrough;
     private long _seenThrough;
     private long _bytes;
+    private int _disposed;
 
     public NearCache(StateClient client, string? keyspace, string prefix, NearCacheOptions options, TimeProvider time, ILogger? logger)
     {
@@ -129,7 +130,8 @@ internal sealed class NearCache : IAsyncDisposable
         }
     }
 
-    private void Evict(string key, Slot slot, string reason)
+    /// <summary>Drops a slot (if it is still the key's) for <paramref name="reason"/>: invalidated, capacity or expired.</summary>
+    public void Evict(string key, Slot slot, string reason)
     {
         if (_slots.TryRemove(new KeyValuePair<string, Slot>(key, slot)))
         {
@@ -184,6 +186,11 @@ internal sealed class NearCache : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -194,6 +201,18 @@ internal sealed class NearCache : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>Stops the watch without blocking on it; its token source is disposed once the watch has ended.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        _watch.ContinueWith(static (_, stop) => ((CancellationTokenSource)stop!).Dispose(), _stop, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>A cached value with the revision it was read at.</summary>

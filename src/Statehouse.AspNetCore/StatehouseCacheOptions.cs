@@ -18,13 +18,32 @@ public sealed class StatehouseCacheOptions : IOptions<StatehouseCacheOptions>
     /// </summary>
     public ReadConsistency ReadConsistency { get; set; } = ReadConsistency.Linearizable;
 
-    /// <summary>Largest value accepted, in bytes (default 1 MiB); larger ones are refused with an ArgumentException.</summary>
-    public int MaxValueBytes { get; set; } = 1024 * 1024;
+    /// <summary>The node's largest value by default (<c>StoreLimits.MaxValueBytes</c>, <c>--max-value-bytes</c>): 1 MiB.</summary>
+    public const int NodeDefaultMaxValueBytes = 1024 * 1024;
+
+    /// <summary>What the entry header adds to a value, at most (25 bytes).</summary>
+    public const int EntryOverheadBytes = CacheEnvelope.MaxHeaderBytes;
+
+    /// <summary>
+    /// Largest value accepted, in bytes; larger ones are refused up front with an <see cref="ArgumentException"/>.
+    /// The default, 1,048,551 (1 MiB − 25), is the node's default value limit less the entry header, so any value
+    /// the cache accepts the node stores. A node or keyspace with a lower value limit needs this set to that limit
+    /// minus <see cref="EntryOverheadBytes"/>, or the node refuses what the cache let through.
+    /// </summary>
+    public int MaxValueBytes { get; set; } = NodeDefaultMaxValueBytes - EntryOverheadBytes;
+
+    /// <summary>
+    /// The longest lease the node grants (default 30 days, the node's <c>StoreLimits.MaxLeaseTtlSeconds</c>; whole
+    /// seconds). Longer expirations are honoured all the same: such an entry's lease is at most this long, its
+    /// expiry is kept in the entry, and a read re-arms the lease once half of it has gone.
+    /// </summary>
+    public TimeSpan MaxLeaseTtl { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>
     /// The in-process near cache in front of the store (off by default). With it on, reads are session-consistent
     /// (read-your-writes and monotonic per user with <see cref="SessionTokenMiddleware"/>), not linearizable, and a
-    /// sliding entry read from memory restarts its window in the store at most every quarter window.
+    /// sliding entry read from memory restarts its window in the store once a tenth of the window (1 s to 1 min) has
+    /// gone since the last restart — its lease carries that much slack, so it never ends early.
     /// </summary>
     public NearCacheOptions NearCache { get; } = new();
 
