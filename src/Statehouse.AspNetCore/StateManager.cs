@@ -72,7 +72,7 @@ public interface IStateManager
 }
 
 /// <inheritdoc />
-public sealed class StateManager : IStateManager, IAsyncDisposable
+public sealed class StateManager : IStateManager, IAsyncDisposable, IDisposable
 {
     private readonly StateClient client;
     private readonly StateManagerOptions _options;
@@ -95,6 +95,9 @@ public sealed class StateManager : IStateManager, IAsyncDisposable
             await _near.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Stops the near cache's watch without waiting for it (containers dispose synchronously too).</summary>
+    public void Dispose() => _near?.Dispose();
 
     private string Key(string key)
     {

@@ -225,6 +225,24 @@ public sealed class DistributedCacheTests(StoreFixture store) : IClassFixture<St
         Assert.Equal([1], await cache.GetAsync("k"));
         provider.Dispose();
     }
+
+    [Fact]
+    public async Task ServiceProviderDispose_DoesNotThrow_WhenTheStateManagerWithNearCacheWasResolved()
+    {
+        // Same defect as the cache's: StateManager was only IAsyncDisposable.
+        var services = new ServiceCollection();
+        services.AddStatehouse(o => o.Endpoints.Add(store.GrpcUri));
+        services.AddStatehouseStateManager(o =>
+        {
+            o.KeyPrefix = "c11/";
+            o.NearCache.Enabled = true;
+        });
+        var provider = services.BuildServiceProvider();
+        var state = provider.GetRequiredService<IStateManager>();
+        await state.SetAsync("k", 1);
+        Assert.Equal(1, (await state.GetAsync<int>("k"))!.Value);
+        provider.Dispose();
+    }
 }
 
 /// <summary>The system clock moved by <see cref="Offset"/> (wall time only; timestamps stay real).</summary>
