@@ -24,7 +24,7 @@ internal enum WalManifestReadOutcome
     /// <summary>No manifest file (a log written before manifests existed, or a new log).</summary>
     Missing,
 
-    /// <summary>The file holds only zeros or is shorter than a slot: a crash while it was first created.</summary>
+    /// <summary>The file holds only zeros (no slot was ever written): treated like a missing manifest.</summary>
     Empty,
 
     /// <summary>Neither slot verifies, and at least one holds non-zero bytes.</summary>
@@ -45,6 +45,7 @@ internal enum WalManifestReadOutcome
 internal sealed class WalManifest : IDisposable
 {
     public const string FileName = "wal.manifest";
+    public const string TempFileName = "wal.manifest.tmp";
     public const int SlotBytes = 64;
     public const int SlotStrideBytes = 4096;
     public const int FileBytes = 2 * SlotStrideBytes;
@@ -129,32 +130,36 @@ internal sealed class WalManifest : IDisposable
     }
 
     /// <summary>
-    /// Creates the manifest (replacing a file left empty or corrupt) holding <paramref name="state"/> with
-    /// sequence 1, durable on return (file fdatasynced, directory fsynced) when <paramref name="sync"/>.
+    /// Creates the manifest holding <paramref name="state"/> with sequence 1 — written to <c>wal.manifest.tmp</c>,
+    /// fdatasynced and renamed over any existing file, then the directory fsynced — so a crash leaves the old file
+    /// or the new one whole, and a manifest with a damaged slot is always damage, never a torn creation.
     /// </summary>
     public static WalManifest Create(IStorageFileSystem fileSystem, string directory, WalManifestState state, bool sync)
     {
         string path = System.IO.Path.Combine(directory, FileName);
-        fileSystem.DeleteFile(path);
-        IStorageFile file = fileSystem.OpenFile(path, StorageOpenMode.CreateNew);
-        try
+        string tempPath = System.IO.Path.Combine(directory, TempFileName);
+        fileSystem.DeleteFile(tempPath);
+        var slot = new byte[SlotBytes];
+        Encode(state with { Sequence = 1 }, slot);
+        using (IStorageFile temp = fileSystem.OpenFile(tempPath, StorageOpenMode.CreateNew))
         {
             // Both slots exist from the start, so no later slot write changes the file size.
-            file.SetLength(FileBytes);
-            var manifest = new WalManifest(file, state with { Sequence = 0 }, sync);
-            manifest.Write(state with { Sequence = 0 });
+            temp.SetLength(FileBytes);
+            temp.Write(SlotStrideBytes, slot);
             if (sync)
             {
-                fileSystem.SyncDirectory(directory);
+                temp.Flush();
             }
+        }
 
-            return manifest;
-        }
-        catch
+        fileSystem.RenameFile(tempPath, path);
+        if (sync)
         {
-            file.Dispose();
-            throw;
+            fileSystem.SyncDirectory(directory);
         }
+
+        IStorageFile file = fileSystem.OpenFile(path, StorageOpenMode.WriteExisting);
+        return new WalManifest(file, state with { Sequence = 1 }, sync);
     }
 
     /// <summary>Opens an existing, valid manifest for writing; the next write goes to the other slot than <paramref name="current"/>'s.</summary>

@@ -272,6 +272,12 @@ public sealed partial class WriteAheadLog
             {
                 continue;
             }
+            else if (name == WalManifest.TempFileName)
+            {
+                // A manifest creation that crashed before its rename: the previous file (or none) still stands.
+                _fileSystem.DeleteFile(Path.Combine(_directory, name));
+                SyncDirectory();
+            }
             else if (name == WalFormat.ResetTempFileName)
             {
                 // A reset that crashed before renaming its base segment into place: the old log is still whole.
