@@ -26,6 +26,11 @@ internal static class ServeCommand
         var idempotencyMs = new Option<long>("--idempotency-window-ms") { Description = "How long request ids are remembered.", DefaultValueFactory = _ => StoreLimits.Default.IdempotencyWindowMs };
         var snapshotEntries = new Option<long>("--snapshot-entries") { Description = "Snapshot after this many log entries.", DefaultValueFactory = _ => 100_000 };
         var noSync = new Option<bool>("--unsafe-no-fsync") { Description = "Do not fdatasync the log (benchmarks only: loses acknowledged writes on a crash)." };
+        var acceptWalLoss = new Option<bool>("--accept-wal-loss")
+        {
+            Description = "Start even if the log lost acknowledged writes (missing or damaged segments or snapshots), keeping what is valid. "
+                + "Without it such a node refuses to start; in a cluster prefer wiping the folder and re-joining.",
+        };
         var logLevel = new Option<string>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => "Information" };
 
         var raft = new Option<string?>("--raft") { Description = "Raft listener HOST:PORT (node to node). Required with --initial-cluster or --join.", HelpName = "HOST:PORT" };
@@ -63,7 +68,7 @@ internal static class ServeCommand
 
         var serve = new Command("serve", "Run a Statehouse node with its data in a local folder: alone, or a Raft cluster member with --initial-cluster / --join.")
         {
-            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, logLevel,
+            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, acceptWalLoss, logLevel,
             raft, initialCluster, join, electionMin, electionMax, raftTimeout, maxStaleness, sessionWait,
         };
         serve.SetAction(async (parse, cancellationToken) =>
@@ -84,6 +89,7 @@ internal static class ServeCommand
                 HistoryRetentionMs = parse.GetValue(retentionMs),
                 SnapshotThresholdEntries = parse.GetValue(snapshotEntries),
                 SyncWrites = !parse.GetValue(noSync),
+                AcceptWalLoss = parse.GetValue(acceptWalLoss),
                 LogLevel = parse.GetValue(logLevel)!,
             };
             var flags = new ServeClusterFlags

@@ -44,6 +44,12 @@ public sealed record ServerOptions
     /// <summary>fdatasync every log entry (the default). Off only for benchmarks of the non-durable ceiling.</summary>
     public bool SyncWrites { get; init; } = true;
 
+    /// <summary>
+    /// Start even when the log holds less than it is known to have held (lost or damaged segments or snapshots),
+    /// keeping what is valid; logged as critical. Off by default: the node refuses to start. See docs/internals/storage.md.
+    /// </summary>
+    public bool AcceptWalLoss { get; init; }
+
     /// <summary>Snapshot after this many log entries.</summary>
     public long SnapshotThresholdEntries { get; init; } = 100_000;
 

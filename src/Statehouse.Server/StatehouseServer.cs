@@ -50,6 +50,7 @@ public static class StatehouseServer
                 NodeId = options.NodeId,
                 Limits = options.Limits,
                 SyncWrites = options.SyncWrites,
+                AcceptWalLoss = options.AcceptWalLoss,
                 SnapshotThresholdEntries = options.SnapshotThresholdEntries,
                 HistoryRetentionRevisions = options.HistoryRetentionRevisions,
                 HistoryRetentionMs = options.HistoryRetentionMs,
