@@ -31,6 +31,11 @@ internal static class ServeCommand
             Description = "Start even if the log lost acknowledged writes (missing or damaged segments or snapshots), keeping what is valid. "
                 + "Without it such a node refuses to start; in a cluster prefer wiping the folder and re-joining.",
         };
+        var walSegmentBytes = new Option<long>("--wal-segment-bytes")
+        {
+            Description = "Size of a log segment file (at least 64; small values are for tests).",
+            DefaultValueFactory = _ => defaults.WalSegmentSizeBytes,
+        };
         var logLevel = new Option<string>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => "Information" };
 
         var raft = new Option<string?>("--raft") { Description = "Raft listener HOST:PORT (node to node). Required with --initial-cluster or --join.", HelpName = "HOST:PORT" };
@@ -68,7 +73,7 @@ internal static class ServeCommand
 
         var serve = new Command("serve", "Run a Statehouse node with its data in a local folder: alone, or a Raft cluster member with --initial-cluster / --join.")
         {
-            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, acceptWalLoss, logLevel,
+            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, acceptWalLoss, walSegmentBytes, logLevel,
             raft, initialCluster, join, electionMin, electionMax, raftTimeout, maxStaleness, sessionWait,
         };
         serve.SetAction(async (parse, cancellationToken) =>
@@ -90,6 +95,7 @@ internal static class ServeCommand
                 SnapshotThresholdEntries = parse.GetValue(snapshotEntries),
                 SyncWrites = !parse.GetValue(noSync),
                 AcceptWalLoss = parse.GetValue(acceptWalLoss),
+                WalSegmentSizeBytes = parse.GetValue(walSegmentBytes),
                 LogLevel = parse.GetValue(logLevel)!,
             };
             var flags = new ServeClusterFlags

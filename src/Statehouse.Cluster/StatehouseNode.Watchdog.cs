@@ -81,7 +81,7 @@ public sealed partial class StatehouseNode
             _groupDown = true;
             await StopRaftAsync().ConfigureAwait(false);
             // Never accepts a loss here: the state in memory already holds what the log must.
-            _log = WriteAheadLog.Open(WalOptionsFor(options, acceptLoss: false));
+            _log = WriteAheadLog.Open(WalOptionsFor(options, acceptLoss: false, _snapshots.Latest?.Index ?? 0));
 
             _raftBroken = false;
             await StartRaftGroupAsync(CancellationToken.None).ConfigureAwait(false);

@@ -117,7 +117,7 @@ public sealed partial class StatehouseNode : IAsyncDisposable
 
             snapshotLoadedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
-            log = WriteAheadLog.Open(WalOptionsFor(options, options.AcceptWalLoss), loggerFactory?.CreateLogger<WriteAheadLog>());
+            log = WriteAheadLog.Open(WalOptionsFor(options, options.AcceptWalLoss, snapshotIndex), loggerFactory?.CreateLogger<WriteAheadLog>());
 
             if (options.Raft is not null)
             {
@@ -148,9 +148,13 @@ public sealed partial class StatehouseNode : IAsyncDisposable
         return node;
     }
 
-    /// <summary>The log's options for this node; <paramref name="acceptLoss"/> only at an operator-requested start.</summary>
-    internal static WalOptions WalOptionsFor(NodeOptions options, bool acceptLoss) => new()
+    /// <summary>
+    /// The log's options for this node; <paramref name="acceptLoss"/> only at an operator-requested start;
+    /// <paramref name="snapshotIndex"/> is the newest verified snapshot, which covers the log's records up to it.
+    /// </summary>
+    internal static WalOptions WalOptionsFor(NodeOptions options, bool acceptLoss, long snapshotIndex) => new()
     {
+        CoveredThroughIndex = snapshotIndex,
         Directory = Path.Combine(options.DataDirectory, "wal"),
         SegmentSizeBytes = options.SegmentSizeBytes,
         SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,

@@ -50,6 +50,9 @@ public sealed record ServerOptions
     /// </summary>
     public bool AcceptWalLoss { get; init; }
 
+    /// <summary>Size of a WAL segment file (64 MiB by default; at least 64 bytes).</summary>
+    public long WalSegmentSizeBytes { get; init; } = 64L << 20;
+
     /// <summary>Snapshot after this many log entries.</summary>
     public long SnapshotThresholdEntries { get; init; } = 100_000;
 

@@ -51,6 +51,7 @@ public static class StatehouseServer
                 Limits = options.Limits,
                 SyncWrites = options.SyncWrites,
                 AcceptWalLoss = options.AcceptWalLoss,
+                SegmentSizeBytes = options.WalSegmentSizeBytes,
                 SnapshotThresholdEntries = options.SnapshotThresholdEntries,
                 HistoryRetentionRevisions = options.HistoryRetentionRevisions,
                 HistoryRetentionMs = options.HistoryRetentionMs,

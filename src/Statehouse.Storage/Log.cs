@@ -70,6 +70,10 @@ internal static partial class Log
         Message = "WAL manifest {ManifestPath}: one slot ignored ({Problem}); the other holds the state before the interrupted write")]
     public static partial void WalManifestSlotIgnored(ILogger logger, string manifestPath, string problem);
 
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning,
+        Message = "WAL segments from {SegmentName} up to index {FoundFirstIndex} are missing, but the snapshot through index {CoveredThroughIndex} holds their records; starting")]
+    public static partial void WalCoveredPrefixMissing(ILogger logger, string segmentName, long foundFirstIndex, long coveredThroughIndex);
+
     [LoggerMessage(EventId = 2020, Level = LogLevel.Information,
         Message = "Snapshot {SnapshotPath} committed: index {Index}, term {Term}, {BodyBytes} body bytes")]
     public static partial void SnapshotCommitted(ILogger logger, string snapshotPath, long index, long term, long bodyBytes);

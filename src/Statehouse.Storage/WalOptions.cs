@@ -52,6 +52,13 @@ public sealed class WalOptions
     /// </summary>
     public bool AcceptDataLoss { get; init; }
 
+    /// <summary>
+    /// Records up to this index are held elsewhere — in a snapshot the caller has verified — so segments the manifest
+    /// requires below <c>CoveredThroughIndex + 1</c> may be missing without loss (logged as a warning). 0 by default:
+    /// every recorded segment is required.
+    /// </summary>
+    public long CoveredThroughIndex { get; init; }
+
     /// <summary>The file system seam; the real one unless a test injects faults.</summary>
     public IStorageFileSystem FileSystem { get; init; } = PhysicalFileSystem.Instance;
 
@@ -65,6 +72,7 @@ public sealed class WalOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRecordBytes, MaxRecordBytesLimit, nameof(MaxRecordBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteBufferBytes, 4096, nameof(WriteBufferBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WriteBufferBytes, 64 << 20, nameof(WriteBufferBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(CoveredThroughIndex, nameof(CoveredThroughIndex));
         ArgumentOutOfRangeException.ThrowIfNegative(HighWaterCheckpointIntervalMs, nameof(HighWaterCheckpointIntervalMs));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(HighWaterCheckpointIntervalMs, 60_000, nameof(HighWaterCheckpointIntervalMs));
         if (!Enum.IsDefined(SyncMode))

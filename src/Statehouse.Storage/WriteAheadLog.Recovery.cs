@@ -48,7 +48,7 @@ public sealed partial class WriteAheadLog
                 if (_segments.Count > 0 && firstIndex != _segments[^1].LastIndex + 1)
                 {
                     var gap = new WalCorruptedException(path, 0,
-                        $"index gap: segment starts at {firstIndex} but the previous one ends at {_segments[^1].LastIndex}");
+                        $"index gap: segment starts at {firstIndex} but the previous one ends at {_segments[^1].LastIndex}, so a segment {WalFormat.SegmentFileName(_segments[^1].LastIndex + 1)} is missing or the previous one was cut short");
                     RefuseOrAccept(gap);
                     setAside.AddRange(files.Skip(i).Select(f => f.Path));
                     tail = default;
@@ -207,7 +207,12 @@ public sealed partial class WriteAheadLog
             files.Add(newest);
         }
 
-        if (foundFirstIndex > recorded.FirstIndex)
+        if (foundFirstIndex > recorded.FirstIndex && foundFirstIndex <= _options.CoveredThroughIndex + 1)
+        {
+            // Missing, but a verified snapshot holds those records: nothing acknowledged is gone.
+            Log.WalCoveredPrefixMissing(_logger, WalFormat.SegmentFileName(recorded.FirstIndex), foundFirstIndex, _options.CoveredThroughIndex);
+        }
+        else if (foundFirstIndex > recorded.FirstIndex)
         {
             string first = Path.Combine(_directory, WalFormat.SegmentFileName(recorded.FirstIndex));
             problems.Add($"the log must start at index {recorded.FirstIndex} but the first segment found starts at {foundFirstIndex}: {Path.GetFileName(first)} (and any segment up to index {foundFirstIndex - 1}) is missing.");
@@ -216,7 +221,7 @@ public sealed partial class WriteAheadLog
 
         if (problems.Count > 0)
         {
-            RefuseOrAccept(new WalDataLossException(_directory, string.Join(" ", problems), recorded.FirstIndex, recorded.HighWaterIndex,
+            RefuseOrAccept(new WalDataLossException(_directory, string.Join(" ", problems.Select((p, i) => i == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..])), recorded.FirstIndex, recorded.HighWaterIndex,
                 foundFirstIndex, foundLastIndex, files));
         }
     }

@@ -72,6 +72,33 @@ public sealed class WalManifestTests
         Assert.Contains("wal-00000000000000000001.seg", loss.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(9, false)]
+    [InlineData(10, true)]
+    [InlineData(15, true)]
+    public void Open_AllowsMissingFirstSegment_OnlyWhenASnapshotCoversIt(long coveredThroughIndex, bool opens)
+    {
+        using var temp = new TempDirectory();
+        (WalOptions options, LogRecord[] records) = ThreeSegments(temp.Path);
+        File.Delete(WalTestKit.SegmentPath(temp.Path, 1));
+        WalOptions covered = new()
+        {
+            Directory = options.Directory,
+            SegmentSizeBytes = options.SegmentSizeBytes,
+            HighWaterCheckpointIntervalMs = 0,
+            CoveredThroughIndex = coveredThroughIndex,
+        };
+
+        if (!opens)
+        {
+            Assert.Throws<WalDataLossException>(() => WriteAheadLog.Open(covered));
+            return;
+        }
+
+        using var log = WriteAheadLog.Open(covered);
+        WalTestKit.AssertHolds(log, records[10..]);
+    }
+
     [Fact]
     public void Open_ThrowsDataLoss_WhenEverySegmentIsDeleted()
     {
