@@ -10,7 +10,7 @@ usage: statehouse-bench <command> [--option value ...]
   watch     --endpoint URL [--watchers 100 --rate 1000 --seconds 10 --value-bytes 100 --server-pid PID --out F]
   snapshot-stall --endpoint URL --http URL [--keys 1000000 --writers 16 --before-seconds 3 --after-seconds 2 --server-pid PID --out F]
   restart   --dll statehouse.dll --data DIR --http H:P --grpc H:P --pid PID --pidfile F [--rounds 3 --tail-writes 20000 --keys 1000000 --out F]
-  wal       [--appends 5000 --batches 1,64 --value-bytes 100 --data DIR]   (the log alone: append + fdatasync)
+  wal       [--appends 5000 --batches 1,64 --value-bytes 100 --data DIR --high-water-ms 20 --preallocate both]   (the log alone: append + fdatasync)
   report    --in results.jsonl
   (3-member clusters, used by bench/cluster.sh; FILE = one member per line: name, gRPC URL, HTTP URL or -, pidfile, log, command, tab-separated)
   load ... [--read default|linearizable|local --cluster-pids P1,P2,P3 --label CASE --via leader|follower]

@@ -13,6 +13,9 @@ namespace Statehouse.Storage;
 /// </remarks>
 public sealed partial class WriteAheadLog
 {
+    /// <summary>Name of the manifest file in the WAL directory (format in docs/internals/storage.md).</summary>
+    public const string ManifestFileName = WalManifest.FileName;
+
     /// <summary>Suffix given to segments an accepted data loss set aside (kept as evidence, never read again).</summary>
     public const string LostSuffix = ".lost";
 

@@ -161,6 +161,15 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
                 snapshotIndex + 1, wal.LastIndex, wal.FirstIndex, wal.LastIndex, [.. rejected, snapshots.DirectoryPath, walDirectory]);
         }
 
+        if (metadata.Term > 0 && snapshotIndex == 0 && wal.LastIndex == 0 && !wal.LastRecovery.ManifestFound)
+        {
+            // The WAL was created before raft.meta on this member's first start, and a member that has a term has
+            // a manifest: an empty log with no manifest next to a persisted term is a wiped log folder.
+            throw new WalDataLossException(walDirectory,
+                $"{Path.Combine(dataDirectory, RaftMetadataStore.FileName)} holds term {metadata.Term} but the log folder holds no segment and no {StorageWal.ManifestFileName}: the log was deleted, and a member must not vote with an empty log.",
+                1, 0, wal.FirstIndex, wal.LastIndex, [walDirectory]);
+        }
+
         var highestTerm = Math.Max(wal.LastTerm, snapshotTerm);
         if (metadata.Term < highestTerm)
         {

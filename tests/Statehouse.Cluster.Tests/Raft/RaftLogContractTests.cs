@@ -611,6 +611,18 @@ public sealed class RaftLogContractTests
     }
 
     [Fact]
+    public async Task Reopen_RefusesDataLoss_WhenTheWholeLogFolderIsWipedButTheTermRemains()
+    {
+        await using var h = await RaftLogHarness.OpenAsync();
+        await h.State.UpdateTermAsync(3, resetLastVote: true);
+        await h.CloseAsync();
+        Directory.Delete(Path.Combine(h.Directory, "wal"), recursive: true);
+
+        var loss = await Assert.ThrowsAsync<WalDataLossException>(h.ReopenAsync);
+        Assert.Contains("the log was deleted", loss.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reopen_RefusesDataLoss_WhenTheSnapshotTheLogStartsAfterIsLost()
     {
         // Tiny segments: one record each, so installing the snapshot at 5 drops the prefix through it from the log.
