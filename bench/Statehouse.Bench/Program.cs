@@ -13,7 +13,7 @@ usage: statehouse-bench <command> [--option value ...]
   hotkey    --endpoint URL [--mode hot|spread --writes 1000000 --writers 32 --spread-keys 100000 --server-pid PID --round R --out F]
             (one key overwritten --writes times, or the same writes over many keys, while a bystander writes other keys)
   hotkey-report --in results.jsonl
-  wal       [--appends 5000 --batches 1,64 --value-bytes 100 --data DIR]   (the log alone: append + fdatasync)
+  wal       [--appends 5000 --batches 1,64 --value-bytes 100 --data DIR --high-water-ms 20 --preallocate both]   (the log alone: append + fdatasync)
   report    --in results.jsonl
   (3-member clusters, used by bench/cluster.sh; FILE = one member per line: name, gRPC URL, HTTP URL or -, pidfile, log, command, tab-separated)
   load ... [--read default|linearizable|local --cluster-pids P1,P2,P3 --label CASE --via leader|follower]

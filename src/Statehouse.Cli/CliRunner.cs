@@ -9,7 +9,8 @@ namespace Statehouse.Cli;
 /// <c>error: CODE: message</c>, or <c>{"code":..,"message":..}</c> with <c>--json</c>.
 /// </summary>
 /// <remarks>
-/// Exit codes: 0 success, 1 unexpected failure, 2 usage (parse errors, malformed input files), 130 interrupted, and
+/// Exit codes: 0 success, 1 unexpected failure, 2 usage (parse errors, malformed input files), 20 damaged data folder
+/// (<c>serve</c> refused to start), 130 interrupted, and
 /// for Statehouse errors the server's table (<see cref="Statehouse.Server.ErrorMapping.ToExitCode"/>).
 /// </remarks>
 internal sealed class CliRunner
@@ -77,6 +78,12 @@ internal sealed class CliRunner
             case CoreException error:
                 WriteError(json, error.Code.ToString(), WithoutCodePrefix(error.Message, error.Code.ToString()), null);
                 return ExitCodes.For(error.Code);
+            case Statehouse.Storage.WalDataLossException loss:
+                WriteError(json, "DataLoss", loss.Message, null);
+                return ExitCodes.StorageDamaged;
+            case Statehouse.Storage.StorageCorruptedException corrupt:
+                WriteError(json, "StorageCorrupted", corrupt.Message, Statehouse.Storage.WalDataLossException.Advice);
+                return ExitCodes.StorageDamaged;
             case OperationCanceledException:
                 WriteError(json, "Interrupted", "the command was cancelled", null);
                 return ExitCodes.Interrupted;

@@ -19,6 +19,12 @@ internal static class ExitCodes
     /// <summary>The command line or an input file is malformed.</summary>
     public const int Usage = 2;
 
+    /// <summary>
+    /// <c>serve</c> refused to start because the data folder is damaged or holds less than it must (lost
+    /// acknowledged writes); the message names the files and what to do.
+    /// </summary>
+    public const int StorageDamaged = 20;
+
     /// <summary>The user interrupted a command that does not end on Ctrl+C by design (128 + SIGINT).</summary>
     public const int Interrupted = 130;
 

@@ -36,6 +36,16 @@ internal static class ServeCommand
             Description = string.Create(CultureInfo.InvariantCulture, $"Most concurrent watch streams one client connection may hold; more get QuotaExceeded (default {defaults.MaxWatchersPerConnection})."),
             HelpName = "N",
         }.AtLeast(1);
+        var acceptWalLoss = new Option<bool>("--accept-wal-loss")
+        {
+            Description = "Start even if the log lost acknowledged writes (missing or damaged segments or snapshots), keeping what is valid. "
+                + "Without it such a node refuses to start; in a cluster prefer wiping the folder and re-joining.",
+        };
+        var walSegmentBytes = new Option<long>("--wal-segment-bytes")
+        {
+            Description = "Size of a log segment file (at least 64; small values are for tests).",
+            DefaultValueFactory = _ => defaults.WalSegmentSizeBytes,
+        };
         var logLevel = new Option<string>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => "Information" };
 
         var raft = new Option<string?>("--raft") { Description = "Raft listener HOST:PORT (node to node). Required with --initial-cluster or --join.", HelpName = "HOST:PORT" };
@@ -79,7 +89,7 @@ internal static class ServeCommand
 
         var serve = new Command("serve", "Run a Statehouse node with its data in a local folder: alone, or a Raft cluster member with --initial-cluster / --join.")
         {
-            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, maxWatchers, maxWatchersPerConnection, logLevel,
+            data, http, grpc, nodeId, maxKey, maxValue, retention, retentionMs, idempotencyMs, snapshotEntries, noSync, maxWatchers, maxWatchersPerConnection, acceptWalLoss, walSegmentBytes, logLevel,
             raft, peer, membershipCheck, initialCluster, join, electionMin, electionMax, raftTimeout, maxStaleness, sessionWait,
         };
         serve.SetAction(async (parse, cancellationToken) =>
@@ -102,6 +112,8 @@ internal static class ServeCommand
                 SyncWrites = !parse.GetValue(noSync),
                 MaxWatchers = parse.GetValue(maxWatchers) ?? defaults.MaxWatchers,
                 MaxWatchersPerConnection = parse.GetValue(maxWatchersPerConnection) ?? defaults.MaxWatchersPerConnection,
+                AcceptWalLoss = parse.GetValue(acceptWalLoss),
+                WalSegmentSizeBytes = parse.GetValue(walSegmentBytes),
                 LogLevel = parse.GetValue(logLevel)!,
                 MembershipCheckIntervalMs = parse.GetValue(membershipCheck) ?? defaults.MembershipCheckIntervalMs,
             };

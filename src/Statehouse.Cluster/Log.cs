@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Snapshot failed")]
     public static partial void SnapshotFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Critical, Message = "Starting DESPITE DATA LOSS because --accept-wal-loss is set: {Problem}")]
+    public static partial void WalLossAccepted(ILogger logger, string problem);
+
     [LoggerMessage(EventId = 3101, Level = LogLevel.Critical, Message = "The Raft log failed; the node stops serving writes until restarted")]
     public static partial void RaftLogFailed(ILogger logger, Exception exception);
 

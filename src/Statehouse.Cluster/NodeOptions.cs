@@ -57,6 +57,14 @@ public sealed record NodeOptions
     /// <summary>Durability of log appends. <c>false</c> only for benchmarks of the non-durable ceiling and tests.</summary>
     public bool SyncWrites { get; init; } = true;
 
+    /// <summary>
+    /// Operator override: start even when the log holds less than it is known to have held (lost or truncated
+    /// segments, damage before the tail), keeping the valid prefix and logging it as critical. Off by default: the
+    /// node refuses to start with <see cref="Statehouse.Storage.WalDataLossException"/>. In a cluster prefer wiping the
+    /// folder and re-joining: a member with a shortened log can vote a committed entry away (docs/internals/storage.md).
+    /// </summary>
+    public bool AcceptWalLoss { get; init; }
+
     /// <summary>Raft membership; null runs a single-node cluster (no Raft traffic, same pipeline).</summary>
     public RaftOptions? Raft { get; init; }
 

@@ -80,12 +80,8 @@ public sealed partial class StatehouseNode
             var options = _options;
             _groupDown = true;
             await StopRaftAsync().ConfigureAwait(false);
-            _log = WriteAheadLog.Open(new WalOptions
-            {
-                Directory = Path.Combine(options.DataDirectory, "wal"),
-                SegmentSizeBytes = options.SegmentSizeBytes,
-                SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,
-            });
+            // Never accepts a loss here: the state in memory already holds what the log must.
+            _log = WriteAheadLog.Open(WalOptionsFor(options, acceptLoss: false, _snapshots.Latest?.Index ?? 0));
 
             _raftBroken = false;
             await StartRaftGroupAsync(CancellationToken.None).ConfigureAwait(false);

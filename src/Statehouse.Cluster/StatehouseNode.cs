@@ -117,12 +117,7 @@ public sealed partial class StatehouseNode : IAsyncDisposable
 
             snapshotLoadedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
-            log = WriteAheadLog.Open(new WalOptions
-            {
-                Directory = Path.Combine(options.DataDirectory, "wal"),
-                SegmentSizeBytes = options.SegmentSizeBytes,
-                SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,
-            }, loggerFactory?.CreateLogger<WriteAheadLog>());
+            log = WriteAheadLog.Open(WalOptionsFor(options, options.AcceptWalLoss, snapshotIndex), loggerFactory?.CreateLogger<WriteAheadLog>());
 
             if (options.Raft is not null)
             {
@@ -130,7 +125,7 @@ public sealed partial class StatehouseNode : IAsyncDisposable
                 return await StartRaftAsync(options, loggerFactory, logger, machine, snapshots, log, snapshotIndex, cancellationToken).ConfigureAwait(false);
             }
 
-            replayed = Replay(machine, log, snapshotIndex);
+            replayed = Replay(machine, log, snapshotIndex, snapshots, options, logger);
         }
         catch
         {
@@ -153,7 +148,20 @@ public sealed partial class StatehouseNode : IAsyncDisposable
         return node;
     }
 
-    private static long Replay(StateMachine machine, WriteAheadLog log, long snapshotIndex)
+    /// <summary>
+    /// The log's options for this node; <paramref name="acceptLoss"/> only at an operator-requested start;
+    /// <paramref name="snapshotIndex"/> is the newest verified snapshot, which covers the log's records up to it.
+    /// </summary>
+    internal static WalOptions WalOptionsFor(NodeOptions options, bool acceptLoss, long snapshotIndex) => new()
+    {
+        CoveredThroughIndex = snapshotIndex,
+        Directory = Path.Combine(options.DataDirectory, "wal"),
+        SegmentSizeBytes = options.SegmentSizeBytes,
+        SyncMode = options.SyncWrites ? WalSyncMode.FDataSync : WalSyncMode.None,
+        AcceptDataLoss = acceptLoss,
+    };
+
+    private static long Replay(StateMachine machine, WriteAheadLog log, long snapshotIndex, SnapshotStore snapshots, NodeOptions options, ILogger logger)
     {
         if (log.LastIndex == snapshotIndex)
         {
@@ -161,15 +169,33 @@ public sealed partial class StatehouseNode : IAsyncDisposable
             return 0;
         }
 
+        var walDirectory = Path.Combine(options.DataDirectory, "wal");
         if (log.LastIndex < snapshotIndex)
         {
-            // The log is always truncated only up to a snapshot it keeps a later index of, so this means lost log files.
-            throw new InvalidDataException($"The log ends at index {log.LastIndex}, before the newest snapshot's index {snapshotIndex}: log segments are missing.");
+            // The log is only ever truncated up to the previous snapshot, so it always reaches the newest one: lost log files.
+            if (!options.AcceptWalLoss)
+            {
+                throw new WalDataLossException(walDirectory,
+                    $"the log ends at index {log.LastIndex}, before the newest snapshot's index {snapshotIndex} ({snapshots.Latest?.Path}): log segments are missing.",
+                    snapshotIndex + 1, snapshotIndex, log.FirstIndex, log.LastIndex, [walDirectory, snapshots.Latest?.Path ?? snapshots.DirectoryPath]);
+            }
+
+            // Accepted: the snapshot is the newest state there is; the log continues after it.
+            Log.WalLossAccepted(logger, $"the log ends at {log.LastIndex}, before snapshot {snapshotIndex}; starting from the snapshot");
+            log.ResetAfterSnapshot(snapshotIndex, SingleMemberTerm);
+            return 0;
         }
 
         if (log.FirstIndex > snapshotIndex + 1)
         {
-            throw new InvalidDataException($"The log starts at index {log.FirstIndex} but the newest snapshot covers only up to {snapshotIndex}: entries are missing.");
+            // The snapshot that covered the records before the log's start is gone or failed verification.
+            var rejected = snapshots.Rejected.Select(r => r.Path).ToList();
+            var what = rejected.Count > 0
+                ? $"the snapshots {string.Join(", ", rejected)} failed verification (set aside as *.corrupt)"
+                : "the snapshot that covered them is missing";
+            throw new WalDataLossException(walDirectory,
+                $"the log starts at index {log.FirstIndex} but the newest valid snapshot covers only up to index {snapshotIndex}, so records {snapshotIndex + 1}..{log.FirstIndex - 1} are in no file: {what} (in {snapshots.DirectoryPath}).",
+                snapshotIndex + 1, log.LastIndex, log.FirstIndex, log.LastIndex, [.. rejected, snapshots.DirectoryPath, walDirectory]);
         }
 
         // Trimming compacted history is deferred while replaying (it changes no answer); the apply loop catches up

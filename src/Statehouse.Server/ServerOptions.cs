@@ -51,6 +51,15 @@ public sealed record ServerOptions
     /// <summary>fdatasync every log entry (the default). Off only for benchmarks of the non-durable ceiling.</summary>
     public bool SyncWrites { get; init; } = true;
 
+    /// <summary>
+    /// Start even when the log holds less than it is known to have held (lost or damaged segments or snapshots),
+    /// keeping what is valid; logged as critical. Off by default: the node refuses to start. See docs/internals/storage.md.
+    /// </summary>
+    public bool AcceptWalLoss { get; init; }
+
+    /// <summary>Size of a WAL segment file (64 MiB by default; at least 64 bytes).</summary>
+    public long WalSegmentSizeBytes { get; init; } = 64L << 20;
+
     /// <summary>Snapshot after this many log entries.</summary>
     public long SnapshotThresholdEntries { get; init; } = 100_000;
 

@@ -51,6 +51,8 @@ public static class StatehouseServer
                 NodeId = options.NodeId,
                 Limits = options.Limits,
                 SyncWrites = options.SyncWrites,
+                AcceptWalLoss = options.AcceptWalLoss,
+                SegmentSizeBytes = options.WalSegmentSizeBytes,
                 SnapshotThresholdEntries = options.SnapshotThresholdEntries,
                 HistoryRetentionRevisions = options.HistoryRetentionRevisions,
                 HistoryRetentionMs = options.HistoryRetentionMs,

@@ -54,6 +54,26 @@ internal static partial class Log
         Message = "WAL recovery deleted {FileName}, left by a reset that crashed before it took effect")]
     public static partial void WalResetLeftoverDeleted(ILogger logger, string fileName);
 
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Critical,
+        Message = "WAL opened DESPITE DATA LOSS because AcceptDataLoss (--accept-wal-loss) is set; acknowledged writes may be gone: {Problem}")]
+    public static partial void WalDataLossAccepted(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning,
+        Message = "WAL segment {SegmentPath} set aside as {LostPath} after an accepted data loss")]
+    public static partial void WalSegmentSetAside(ILogger logger, string segmentPath, string lostPath);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Warning,
+        Message = "WAL manifest {ManifestPath} created from the segments found ({Outcome}: none before, e.g. a log written by an older version); it checks the log from now on")]
+    public static partial void WalManifestCreated(ILogger logger, string manifestPath, string outcome);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Warning,
+        Message = "WAL manifest {ManifestPath}: one slot ignored ({Problem}); the other holds the state before the interrupted write")]
+    public static partial void WalManifestSlotIgnored(ILogger logger, string manifestPath, string problem);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning,
+        Message = "WAL segments from {SegmentName} up to index {FoundFirstIndex} are missing, but the snapshot through index {CoveredThroughIndex} holds their records; starting")]
+    public static partial void WalCoveredPrefixMissing(ILogger logger, string segmentName, long foundFirstIndex, long coveredThroughIndex);
+
     [LoggerMessage(EventId = 2020, Level = LogLevel.Information,
         Message = "Snapshot {SnapshotPath} committed: index {Index}, term {Term}, {BodyBytes} body bytes")]
     public static partial void SnapshotCommitted(ILogger logger, string snapshotPath, long index, long term, long bodyBytes);

@@ -33,6 +33,15 @@ public sealed record RecoveryReport
     /// </summary>
     public int SupersededSegmentCount { get; init; }
 
+    /// <summary>Segment files renamed to <c>*.lost</c> because <see cref="WalOptions.AcceptDataLoss"/> let the log open past damage.</summary>
+    public int SetAsideSegmentCount { get; init; }
+
+    /// <summary>Whether a valid <c>wal.manifest</c> was found (false for a new log or one written before manifests).</summary>
+    public bool ManifestFound { get; init; }
+
+    /// <summary>Whether the log opened despite data loss or corruption, because <see cref="WalOptions.AcceptDataLoss"/> was set.</summary>
+    public bool DataLossAccepted { get; init; }
+
     /// <summary>Time the scan took.</summary>
     public long ElapsedMs { get; init; }
 }

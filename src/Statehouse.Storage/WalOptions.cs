@@ -36,6 +36,29 @@ public sealed class WalOptions
     /// <summary>Durability mode; anything but <see cref="WalSyncMode.FDataSync"/> is for tests and benchmarks.</summary>
     public WalSyncMode SyncMode { get; init; } = WalSyncMode.FDataSync;
 
+    /// <summary>
+    /// How long after an append the WAL manifest's high-water index may lag (20 ms by default): after appends, a
+    /// background timer records the last durable index in <c>wal.manifest</c> at most this often, off the append
+    /// path. 0 records it inside every <see cref="WriteAheadLog.Append"/> (a second fdatasync per append, no window).
+    /// Recovery refuses a log that ends below the recorded index; see docs/internals/storage.md.
+    /// </summary>
+    public int HighWaterCheckpointIntervalMs { get; init; } = 20;
+
+    /// <summary>
+    /// Operator override: open even when the log holds less than the manifest says it must (lost or truncated
+    /// segments) or is corrupt before its tail, keeping only the valid prefix (later segments are renamed to
+    /// <c>*.lost</c>). Logged as critical. Off by default: such a log throws <see cref="WalDataLossException"/> or
+    /// <see cref="WalCorruptedException"/>.
+    /// </summary>
+    public bool AcceptDataLoss { get; init; }
+
+    /// <summary>
+    /// Records up to this index are held elsewhere — in a snapshot the caller has verified — so segments the manifest
+    /// requires below <c>CoveredThroughIndex + 1</c> may be missing without loss (logged as a warning). 0 by default:
+    /// every recorded segment is required.
+    /// </summary>
+    public long CoveredThroughIndex { get; init; }
+
     /// <summary>The file system seam; the real one unless a test injects faults.</summary>
     public IStorageFileSystem FileSystem { get; init; } = PhysicalFileSystem.Instance;
 
@@ -49,6 +72,9 @@ public sealed class WalOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRecordBytes, MaxRecordBytesLimit, nameof(MaxRecordBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteBufferBytes, 4096, nameof(WriteBufferBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WriteBufferBytes, 64 << 20, nameof(WriteBufferBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(CoveredThroughIndex, nameof(CoveredThroughIndex));
+        ArgumentOutOfRangeException.ThrowIfNegative(HighWaterCheckpointIntervalMs, nameof(HighWaterCheckpointIntervalMs));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HighWaterCheckpointIntervalMs, 60_000, nameof(HighWaterCheckpointIntervalMs));
         if (!Enum.IsDefined(SyncMode))
         {
             throw new ArgumentOutOfRangeException(nameof(SyncMode), SyncMode, "Unknown sync mode.");

@@ -31,7 +31,8 @@ public sealed partial class WriteAheadLog
             long expectedLastIndex = LastIndex + records.Count;
             try
             {
-                AppendCore(records, totalFrameBytes, largestFrameBytes);
+                bool createdSegment = AppendCore(records, totalFrameBytes, largestFrameBytes);
+                OnAppended(createdSegment);
             }
             catch (Exception exception)
             {
@@ -87,7 +88,8 @@ public sealed partial class WriteAheadLog
         return (totalFrameBytes, largestFrameBytes);
     }
 
-    private void AppendCore(IReadOnlyList<LogRecord> records, long totalFrameBytes, int largestFrameBytes)
+    /// <summary>Writes and syncs the batch; returns whether a segment was created.</summary>
+    private bool AppendCore(IReadOnlyList<LogRecord> records, long totalFrameBytes, int largestFrameBytes)
     {
         WalSegment active = _segments[^1];
         IStorageFile file = active.File ?? throw new InvalidOperationException("The active segment is not open.");
@@ -141,6 +143,7 @@ public sealed partial class WriteAheadLog
             }
 
             _lastTerm = records[records.Count - 1].Term;
+            return createdSegment;
         }
         finally
         {

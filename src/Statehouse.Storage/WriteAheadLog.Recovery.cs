@@ -17,9 +17,24 @@ public sealed partial class WriteAheadLog
         _fileSystem.CreateDirectory(_directory);
         _directoryLock = _fileSystem.LockDirectory(_directory);
 
-        // 2. Verify every segment in index order; only the last may end in a torn append.
+        // 2. Read what the log must hold (wal.manifest); nothing is repaired before the files are checked against it.
+        string manifestPath = Path.Combine(_directory, WalManifest.FileName);
+        WalManifestReadOutcome manifestOutcome = WalManifest.TryRead(_fileSystem, manifestPath, out WalManifestState recorded, out string? manifestProblem);
+        if (manifestOutcome == WalManifestReadOutcome.Corrupt)
+        {
+            string problem = $"the manifest {manifestPath} is damaged ({manifestProblem}), so how far the log reached is unknown.";
+            RefuseOrAccept(new WalDataLossException(_directory, problem, 0, 0, 0, 0, [manifestPath]));
+        }
+        else if (manifestOutcome == WalManifestReadOutcome.Valid && manifestProblem is not null)
+        {
+            // The slot being written when the process stopped is torn; the other one is the state before that write.
+            Log.WalManifestSlotIgnored(_logger, manifestPath, manifestProblem);
+        }
+
+        // 3. Verify every segment in index order; only the last may end in a torn append.
         List<(long FirstIndex, string Path)> files = ListSegmentFiles();
-        int discarded = 0;
+        string? discardPath = null;
+        var setAside = new List<string>();
         int superseded = 0;
         SegmentScan tail = default;
         byte[]? buffer = null;
@@ -32,8 +47,12 @@ public sealed partial class WriteAheadLog
                 (long firstIndex, string path) = files[i];
                 if (_segments.Count > 0 && firstIndex != _segments[^1].LastIndex + 1)
                 {
-                    throw new WalCorruptedException(path, 0,
-                        $"index gap: segment starts at {firstIndex} but the previous one ends at {_segments[^1].LastIndex}");
+                    var gap = new WalCorruptedException(path, 0,
+                        $"index gap: segment starts at {firstIndex} but the previous one ends at {_segments[^1].LastIndex}, so a segment {WalFormat.SegmentFileName(_segments[^1].LastIndex + 1)} is missing or the previous one was cut short");
+                    RefuseOrAccept(gap);
+                    setAside.AddRange(files.Skip(i).Select(f => f.Path));
+                    tail = default;
+                    break;
                 }
 
                 var segment = new WalSegment(path, firstIndex);
@@ -41,17 +60,28 @@ public sealed partial class WriteAheadLog
                 SegmentScan scan = SegmentScanner.Scan(buffer.AsSpan(0, length), segment, ComputeLastTerm(), isLast);
                 if (scan.Outcome == ScanOutcome.TornHeader && isLast)
                 {
-                    // Crash while creating the segment: its first append never returned, so nothing in it was acknowledged.
-                    _fileSystem.DeleteFile(path);
-                    SyncDirectory();
-                    Log.WalTornSegmentDiscarded(_logger, path);
-                    discarded++;
+                    // Crash while creating the segment: its first append never returned, so nothing in it was
+                    // acknowledged. Deleted below, once the manifest check has passed.
+                    discardPath = path;
                     continue;
                 }
 
-                if (scan.Outcome is ScanOutcome.TornHeader or ScanOutcome.CorruptHeader or ScanOutcome.Corrupt)
+                if (scan.Outcome is ScanOutcome.TornHeader or ScanOutcome.CorruptHeader)
                 {
-                    throw new WalCorruptedException(path, scan.OffsetBytes, scan.Reason ?? "corrupt");
+                    RefuseOrAccept(new WalCorruptedException(path, scan.OffsetBytes, scan.Reason ?? "corrupt"));
+                    setAside.AddRange(files.Skip(i).Select(f => f.Path));
+                    tail = default;
+                    break;
+                }
+
+                if (scan.Outcome == ScanOutcome.Corrupt)
+                {
+                    // Accepted: keep the records before the damage, cut the segment there, set the later ones aside.
+                    RefuseOrAccept(new WalCorruptedException(path, scan.OffsetBytes, scan.Reason ?? "corrupt"));
+                    setAside.AddRange(files.Skip(i + 1).Select(f => f.Path));
+                    tail = new SegmentScan(ScanOutcome.TornTail, scan.OffsetBytes, length - scan.OffsetBytes, "accepted data loss: " + scan.Reason);
+                    _segments.Add(segment);
+                    break;
                 }
 
                 Invariant.Assert(scan.Outcome == ScanOutcome.Clean || isLast);
@@ -67,10 +97,44 @@ public sealed partial class WriteAheadLog
             }
         }
 
-        // 3. Make the last segment the active one, cutting its torn tail durably before anything is appended.
+        // 4. Compare what was found with what the manifest says the log must hold: a shorter log is data loss.
+        long emptyLogFirstIndex = setAside.Count > 0 && _segments.Count == 0 ? files[0].FirstIndex : (files.Count > 0 ? files[^1].FirstIndex : 1);
+        long foundFirstIndex = _segments.Count > 0 ? _segments[0].FirstIndex : emptyLogFirstIndex;
+        long foundLastIndex = _segments.Count > 0 ? _segments[^1].LastIndex : emptyLogFirstIndex - 1;
+        if (manifestOutcome == WalManifestReadOutcome.Valid)
+        {
+            CheckAgainstManifest(recorded, manifestPath, foundFirstIndex, foundLastIndex, discardPath);
+        }
+        else if (files.Count > 0)
+        {
+            Log.WalManifestCreated(_logger, manifestPath, manifestOutcome.ToString());
+        }
+
+        // 5. Repair: delete an unfinished last segment, set aside what an accepted loss left unreadable.
+        int discarded = 0;
+        if (discardPath is not null)
+        {
+            _fileSystem.DeleteFile(discardPath);
+            SyncDirectory();
+            Log.WalTornSegmentDiscarded(_logger, discardPath);
+            discarded = 1;
+        }
+
+        foreach (string path in setAside)
+        {
+            _fileSystem.RenameFile(path, path + LostSuffix);
+            Log.WalSegmentSetAside(_logger, path, path + LostSuffix);
+        }
+
+        if (setAside.Count > 0)
+        {
+            SyncDirectory();
+        }
+
+        // 6. Make the last segment the active one, cutting its torn tail durably before anything is appended.
         if (_segments.Count == 0)
         {
-            CreateFirstSegment(files.Count > 0 ? files[^1].FirstIndex : 1);
+            CreateFirstSegment(emptyLogFirstIndex);
         }
         else
         {
@@ -78,6 +142,9 @@ public sealed partial class WriteAheadLog
         }
 
         _lastTerm = ComputeLastTerm();
+
+        // 7. Record what the log now holds: everything in it is durable (the active segment was just synced).
+        OpenManifest(manifestPath, manifestOutcome == WalManifestReadOutcome.Valid ? recorded : null);
         long elapsedMs = (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
         LastRecovery = new RecoveryReport
         {
@@ -90,11 +157,73 @@ public sealed partial class WriteAheadLog
             TailReason = tail.Outcome == ScanOutcome.TornTail ? tail.Reason : null,
             DiscardedSegmentCount = discarded,
             SupersededSegmentCount = superseded,
+            SetAsideSegmentCount = setAside.Count,
+            ManifestFound = manifestOutcome == WalManifestReadOutcome.Valid,
+            DataLossAccepted = _acceptedLoss,
             ElapsedMs = elapsedMs,
         };
         Invariant.Assert(FirstIndex >= 1);
         Invariant.Assert(FirstIndex <= LastIndex + 1);
         Log.WalOpened(_logger, _directory, _segments.Count, FirstIndex, LastIndex, elapsedMs);
+    }
+
+    /// <summary>Throws <paramref name="loss"/>, unless the operator accepted data loss: then logs it loudly and returns.</summary>
+    private void RefuseOrAccept(IOException loss)
+    {
+        if (!_options.AcceptDataLoss)
+        {
+            throw loss;
+        }
+
+        _acceptedLoss = true;
+        Log.WalDataLossAccepted(_logger, loss.Message);
+    }
+
+    /// <summary>
+    /// The rules of the manifest: the log must start at or before its first index, reach its high-water index and
+    /// still have its newest segment. Each value was written only once true on disk, so no crash breaks them.
+    /// </summary>
+    private void CheckAgainstManifest(WalManifestState recorded, string manifestPath, long foundFirstIndex, long foundLastIndex, string? discardPath)
+    {
+        var problems = new List<string>();
+        var files = new List<string> { manifestPath };
+        string recordedAs = recorded.CleanShutdown ? "the exact end at the last clean shutdown" : "a high-water mark checkpointed after an fsync";
+        if (foundLastIndex < recorded.HighWaterIndex)
+        {
+            string where = _segments.Count > 0 ? $" ({Path.GetFileName(_segments[^1].Path)} ends there)" : " (no segment with records is left)";
+            problems.Add($"the log must reach index {recorded.HighWaterIndex} ({recordedAs}, recorded in {WalManifest.FileName}) but the segments found end at index {foundLastIndex}{where}, so records {foundLastIndex + 1}..{recorded.HighWaterIndex} are missing.");
+            if (_segments.Count > 0)
+            {
+                files.Add(_segments[^1].Path);
+            }
+        }
+
+        if (recorded.NewestSegmentFirstIndex > 0 && (_segments.Count == 0 || _segments[^1].FirstIndex < recorded.NewestSegmentFirstIndex))
+        {
+            string newest = Path.Combine(_directory, WalFormat.SegmentFileName(recorded.NewestSegmentFirstIndex));
+            problems.Add(discardPath == newest
+                ? $"the newest segment {Path.GetFileName(newest)} is empty or has no complete header although it was durably created."
+                : $"the newest segment {Path.GetFileName(newest)} (recorded in {WalManifest.FileName}) is missing.");
+            files.Add(newest);
+        }
+
+        if (foundFirstIndex > recorded.FirstIndex && foundFirstIndex <= _options.CoveredThroughIndex + 1)
+        {
+            // Missing, but a verified snapshot holds those records: nothing acknowledged is gone.
+            Log.WalCoveredPrefixMissing(_logger, WalFormat.SegmentFileName(recorded.FirstIndex), foundFirstIndex, _options.CoveredThroughIndex);
+        }
+        else if (foundFirstIndex > recorded.FirstIndex)
+        {
+            string first = Path.Combine(_directory, WalFormat.SegmentFileName(recorded.FirstIndex));
+            problems.Add($"the log must start at index {recorded.FirstIndex} but the first segment found starts at {foundFirstIndex}: {Path.GetFileName(first)} (and any segment up to index {foundFirstIndex - 1}) is missing.");
+            files.Add(first);
+        }
+
+        if (problems.Count > 0)
+        {
+            RefuseOrAccept(new WalDataLossException(_directory, string.Join(" ", problems.Select((p, i) => i == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..])), recorded.FirstIndex, recorded.HighWaterIndex,
+                foundFirstIndex, foundLastIndex, files));
+        }
     }
 
     /// <summary>
@@ -143,6 +272,16 @@ public sealed partial class WriteAheadLog
             if (WalFormat.TryParseSegmentFileName(name, out long firstIndex) && firstIndex >= 1)
             {
                 files.Add((firstIndex, Path.Combine(_directory, name)));
+            }
+            else if (name == WalManifest.FileName)
+            {
+                continue;
+            }
+            else if (name == WalManifest.TempFileName)
+            {
+                // A manifest creation that crashed before its rename: the previous file (or none) still stands.
+                _fileSystem.DeleteFile(Path.Combine(_directory, name));
+                SyncDirectory();
             }
             else if (name == WalFormat.ResetTempFileName)
             {
@@ -203,7 +342,6 @@ public sealed partial class WriteAheadLog
         WalSegment active = _segments[^1];
         IStorageFile file = _fileSystem.OpenFile(active.Path, StorageOpenMode.WriteExisting);
         active.File = file;
-        bool changed = false;
         if (tail.Outcome == ScanOutcome.TornTail)
         {
             Invariant.Assert(tail.OffsetBytes == active.DataEndBytes);
@@ -211,19 +349,16 @@ public sealed partial class WriteAheadLog
 
             // Cut, then re-extend: the re-extended space reads as zeros, so no stale frame survives past the new end.
             file.SetLength(tail.OffsetBytes);
-            changed = true;
         }
 
         if (_options.PreallocateSegments && file.Length < _options.SegmentSizeBytes)
         {
             file.Preallocate(_options.SegmentSizeBytes);
-            changed = true;
         }
 
-        if (changed)
-        {
-            Sync(file);
-        }
+        // Always: records a killed process wrote but did not sync are valid in the page cache, and the manifest is
+        // about to count them as durable.
+        Sync(file);
 
         Invariant.Assert(file.Length >= active.DataEndBytes);
     }

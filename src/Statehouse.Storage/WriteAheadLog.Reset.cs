@@ -74,6 +74,11 @@ public sealed partial class WriteAheadLog
         string tempPath = Path.Combine(_directory, WalFormat.ResetTempFileName);
         int deleted = 0;
 
+        // 0. The manifest must hold for the old log, the reset one and every state between: it no longer requires
+        //    records above the snapshot or any particular newest segment, and requires a start at or before the base.
+        LowerHighWater(snapshotIndex + 1, 0);
+        RaiseFirstIndex(baseFirstIndex);
+
         // 1. The base segment must be the last one by name: delete the segments starting after it (and one with its
         //    name, unless that is the first segment, which the rename replaces atomically), newest first, each
         //    deletion durable before the next. The segment holding snapshotIndex stays, so LastIndex ≥ snapshotIndex.
@@ -133,6 +138,9 @@ public sealed partial class WriteAheadLog
         baseSegment.File = _fileSystem.OpenFile(basePath, StorageOpenMode.WriteExisting);
         _segments.Add(baseSegment);
         _lastTerm = ComputeLastTerm();
+
+        // 4. Now the reset log is durable: record exactly what it holds.
+        RecordExactState();
         Invariant.Assert(baseSegment.File.Length >= baseSegment.DataEndBytes);
         return deleted;
     }

@@ -62,6 +62,18 @@ public sealed partial class WriteAheadLog
             int deleted = 0;
             try
             {
+                int doomedCount = 0;
+                while (doomedCount < _segments.Count - 1 && _segments[doomedCount].LastIndex <= throughIndex)
+                {
+                    doomedCount++;
+                }
+
+                if (doomedCount > 0)
+                {
+                    // The manifest stops requiring the segments about to go, before they go.
+                    RaiseFirstIndex(_segments[doomedCount].FirstIndex);
+                }
+
                 while (_segments.Count > 1 && _segments[0].LastIndex <= throughIndex)
                 {
                     // Oldest first, each deletion durable before the next, so a crash never leaves a gap.
@@ -95,8 +107,11 @@ public sealed partial class WriteAheadLog
 
     private void TruncateSuffixCore(long fromIndex)
     {
-        // 1. Delete the later segments newest first, each deletion durable before the next: a crash leaves a prefix.
+        // 0. The manifest stops claiming the records (and segments) about to go, before they go.
         int target = FindSegmentPosition(fromIndex);
+        LowerHighWater(fromIndex, _segments[target].FirstIndex);
+
+        // 1. Delete the later segments newest first, each deletion durable before the next: a crash leaves a prefix.
         while (_segments.Count - 1 > target)
         {
             WalSegment doomed = _segments[^1];

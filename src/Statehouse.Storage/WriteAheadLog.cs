@@ -37,7 +37,7 @@ public sealed partial class WriteAheadLog : IDisposable
     private long _lastTerm;
     private long _version;
     private int _busy;
-    private Exception? _failure;
+    private volatile Exception? _failure;
     private bool _disposed;
 
     private WriteAheadLog(WalOptions options, ILogger logger)
@@ -107,7 +107,10 @@ public sealed partial class WriteAheadLog : IDisposable
         }
     }
 
-    /// <summary>Closes the files and releases the directory lock. Does not sync: every mutation already did.</summary>
+    /// <summary>
+    /// Records the exact last index in the manifest (one fdatasync), closes the files and releases the directory
+    /// lock. Segments are not synced again: every mutation already did.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -116,6 +119,7 @@ public sealed partial class WriteAheadLog : IDisposable
         }
 
         _disposed = true;
+        CloseManifest();
         foreach (WalSegment segment in _segments)
         {
             segment.File?.Dispose();
@@ -152,7 +156,7 @@ public sealed partial class WriteAheadLog : IDisposable
 
     private WalFailedException Poison(string operation, Exception exception)
     {
-        _failure ??= exception;
+        Interlocked.CompareExchange(ref _failure, exception, null);
         Log.WalFailed(_logger, exception, operation);
         return new WalFailedException($"WAL {operation} failed; the log is poisoned and the process must restart.", exception);
     }

@@ -37,8 +37,11 @@ public sealed class NodeTests : IDisposable
 
         public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+        public bool AcceptWalLoss { get; set; }
+
         public NodeOptions Build() => new()
         {
+            AcceptWalLoss = AcceptWalLoss,
             DataDirectory = DataDirectory,
             SnapshotThresholdEntries = SnapshotThresholdEntries,
             HistoryRetentionRevisions = HistoryRetentionRevisions,
@@ -74,6 +77,46 @@ public sealed class NodeTests : IDisposable
             Assert.NotNull(kv);
             Assert.Equal(revision, kv.ModRevision);
         }
+    }
+
+    [Fact]
+    public async Task Start_RefusesDataLoss_WhenLogSegmentsAreGone_AndStartsFromTheSnapshotWhenTheLossIsAccepted()
+    {
+        long snapshotIndex;
+        await using (var node = await StatehouseNode.StartAsync(Options()))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await node.ProposeAsync(new PutCommand("default", B($"before-{i}"), B("v")));
+            }
+
+            snapshotIndex = (await node.SnapshotAsync(CancellationToken.None)).Index;
+            for (var i = 0; i < 20; i++)
+            {
+                await node.ProposeAsync(new PutCommand("default", B($"after-{i}"), B("v")));
+            }
+        }
+
+        foreach (var segment in Directory.GetFiles(Path.Combine(_dir, "wal"), "wal-*.seg"))
+        {
+            File.Delete(segment);
+        }
+
+        var loss = await Assert.ThrowsAsync<Storage.WalDataLossException>(() => StatehouseNode.StartAsync(Options()));
+        Assert.True(loss.ExpectedLastIndex > snapshotIndex);
+        Assert.Equal(0, loss.FoundLastIndex);
+
+        // The operator's override: what the snapshot holds is all there is; the log continues after it.
+        await using (var accepted = await StatehouseNode.StartAsync(Options(o => o.AcceptWalLoss = true)))
+        {
+            Assert.NotNull(accepted.View.Get("default", B("before-19")));
+            Assert.Null(accepted.View.Get("default", B("after-0")));
+            Assert.Equal(snapshotIndex, accepted.LastLogIndex);
+            await accepted.ProposeAsync(new PutCommand("default", B("again"), B("v")));
+        }
+
+        await using var restarted = await StatehouseNode.StartAsync(Options());
+        Assert.NotNull(restarted.View.Get("default", B("again")));
     }
 
     [Fact]

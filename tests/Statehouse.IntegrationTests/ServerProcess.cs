@@ -36,6 +36,19 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int? Pid => _process is { HasExited: false } p ? p.Id : null;
 
+    /// <summary>The exit code once the process has exited; null while it runs (or before it started).</summary>
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    /// <summary>Waits for the process to exit on its own and for its output to be read to the end.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("Not started.");
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
     public string Output
     {
         get

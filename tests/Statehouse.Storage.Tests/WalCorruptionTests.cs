@@ -9,7 +9,7 @@ public sealed class WalCorruptionTests
     public void Open_TruncatesTail_WhenLastRecordHasBitFlip()
     {
         using var temp = new TempDirectory();
-        WalOptions options = CreateLog(temp.Path, out LogRecord[] records);
+        WalOptions options = CreateLog(temp.Path, out LogRecord[] records, recordLastAppend: false);
         long lastFrame = WalTestKit.FrameOffset(1, 10, PayloadBytes);
         FlipBit(WalTestKit.SegmentPath(temp.Path, 1), lastFrame + 24 + 50);
 
@@ -18,6 +18,26 @@ public sealed class WalCorruptionTests
         Assert.True(log.LastRecovery.TailTruncated);
         Assert.Equal(lastFrame, log.LastRecovery.TailOffsetBytes);
         Assert.Contains("checksum", log.LastRecovery.TailReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_ThrowsDataLoss_WhenAcknowledgedLastRecordHasBitFlip()
+    {
+        using var temp = new TempDirectory();
+        WalOptions options = CreateLog(temp.Path, out _);
+        long lastFrame = WalTestKit.FrameOffset(1, 10, PayloadBytes);
+        string segment = WalTestKit.SegmentPath(temp.Path, 1);
+        FlipBit(segment, lastFrame + 24 + 50);
+        byte[] damaged = File.ReadAllBytes(segment);
+
+        var loss = Assert.Throws<WalDataLossException>(() => WriteAheadLog.Open(options));
+        Assert.Equal(10, loss.ExpectedLastIndex);
+        Assert.Equal(9, loss.FoundLastIndex);
+        Assert.Contains(segment, loss.Files);
+        Assert.Contains("--accept-wal-loss", loss.Message, StringComparison.Ordinal);
+
+        // Refusing changes nothing on disk: the evidence stays for the operator.
+        Assert.Equal(damaged, File.ReadAllBytes(segment));
     }
 
     [Theory]
@@ -109,7 +129,7 @@ public sealed class WalCorruptionTests
         using (var log = WriteAheadLog.Open(options))
         {
             log.Append(records[..3]);
-            log.Append(records[3..]);
+            WalTestKit.AppendUnrecorded(log, temp.Path, () => log.Append(records[3..]));
         }
 
         string segment = WalTestKit.SegmentPath(temp.Path, 1);
@@ -124,14 +144,23 @@ public sealed class WalCorruptionTests
         Assert.Contains("never-written", reopened.LastRecovery.TailReason, StringComparison.Ordinal);
     }
 
-    private static WalOptions CreateLog(string directory, out LogRecord[] records)
+    private static WalOptions CreateLog(string directory, out LogRecord[] records, bool recordLastAppend = true)
     {
         WalOptions options = WalTestKit.Options(directory);
         records = WalTestKit.Batch(1, 10, 1, PayloadBytes);
+        LogRecord[] last = records[7..];
         using var log = WriteAheadLog.Open(options);
         log.Append(records[..4]);
         log.Append(records[4..7]);
-        log.Append(records[7..]);
+        if (recordLastAppend)
+        {
+            log.Append(last);
+        }
+        else
+        {
+            WalTestKit.AppendUnrecorded(log, directory, () => log.Append(last));
+        }
+
         return options;
     }
 

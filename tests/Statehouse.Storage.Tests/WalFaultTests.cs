@@ -82,7 +82,10 @@ public sealed class WalFaultTests(ITestOutputHelper output)
     {
         var random = new Random(seed);
         var fileSystem = new FaultyFileSystem();
-        WalOptions options = WalTestKit.MemoryOptions(fileSystem, segmentSizeBytes: random.Next(200, 2000), preallocate: random.Next(2) == 0);
+        // Half the trials defer the manifest as production does (interval elapsed = an explicit Checkpoint between steps).
+        bool deferred = random.Next(2) == 0;
+        WalOptions options = WalTestKit.MemoryOptions(fileSystem, segmentSizeBytes: random.Next(200, 2000), preallocate: random.Next(2) == 0,
+            highWaterIntervalMs: deferred ? 60_000 : 0);
         var model = new List<LogRecord>();
         long snapshotIndex = 0;
         for (int round = 0; round < 3; round++)
@@ -108,7 +111,18 @@ public sealed class WalFaultTests(ITestOutputHelper output)
         for (int step = 0; step < 50; step++)
         {
             int choice = random.Next(100);
-            if (choice < 70)
+            if (choice < 10)
+            {
+                try
+                {
+                    log.Checkpoint();
+                }
+                catch (WalFailedException)
+                {
+                    return new InFlight([], long.MaxValue);
+                }
+            }
+            else if (choice < 70)
             {
                 long term = log.LastTerm + (random.Next(4) == 0 ? 1 : 0);
                 LogRecord[] batch = Enumerable.Range(0, random.Next(1, 9))

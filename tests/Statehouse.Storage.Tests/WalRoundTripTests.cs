@@ -172,7 +172,7 @@ public sealed class WalRoundTripTests
     public void Append_WritesOnceAndSyncsOnce_WhenBatchFitsActiveSegment()
     {
         var fileSystem = new FaultyFileSystem();
-        using var log = WriteAheadLog.Open(WalTestKit.MemoryOptions(fileSystem, segmentSizeBytes: 1 << 20));
+        using var log = WriteAheadLog.Open(WalTestKit.MemoryOptions(fileSystem, segmentSizeBytes: 1 << 20, highWaterIntervalMs: 60_000));
         (int writes, int flushes, int directorySyncs) = (fileSystem.WriteCount, fileSystem.FlushCount, fileSystem.DirectorySyncCount);
 
         log.Append(WalTestKit.Batch(1, 64, 1, 100));
@@ -186,7 +186,7 @@ public sealed class WalRoundTripTests
     public void Append_SyncsOldSegmentNewSegmentAndDirectory_WhenBatchRolls()
     {
         var fileSystem = new FaultyFileSystem();
-        using var log = WriteAheadLog.Open(WalTestKit.MemoryOptions(fileSystem, segmentSizeBytes: 1000));
+        using var log = WriteAheadLog.Open(WalTestKit.MemoryOptions(fileSystem, segmentSizeBytes: 1000, highWaterIntervalMs: 60_000));
         log.Append(WalTestKit.Batch(1, 5, 1, 100));
         (int writes, int flushes, int directorySyncs) = (fileSystem.WriteCount, fileSystem.FlushCount, fileSystem.DirectorySyncCount);
 

@@ -19,9 +19,11 @@ internal static class WalTestKit
             .ToArray();
 
     public static WalOptions Options(string directory, long segmentSizeBytes = 64L << 20, bool preallocate = true,
-        IStorageFileSystem? fileSystem = null, WalSyncMode syncMode = WalSyncMode.FDataSync) =>
+        IStorageFileSystem? fileSystem = null, WalSyncMode syncMode = WalSyncMode.FDataSync, int highWaterIntervalMs = 0) =>
         new()
         {
+            // 0: the manifest is written inside every append, so crash tests stay deterministic and cover its writes.
+            HighWaterCheckpointIntervalMs = highWaterIntervalMs,
             Directory = directory,
             SegmentSizeBytes = segmentSizeBytes,
             PreallocateSegments = preallocate,
@@ -29,8 +31,8 @@ internal static class WalTestKit
             SyncMode = syncMode,
         };
 
-    public static WalOptions MemoryOptions(FaultyFileSystem fileSystem, long segmentSizeBytes = 512, bool preallocate = true) =>
-        Options(MemoryDirectory, segmentSizeBytes, preallocate, fileSystem);
+    public static WalOptions MemoryOptions(FaultyFileSystem fileSystem, long segmentSizeBytes = 512, bool preallocate = true, int highWaterIntervalMs = 0) =>
+        Options(MemoryDirectory, segmentSizeBytes, preallocate, fileSystem, highWaterIntervalMs: highWaterIntervalMs);
 
     /// <summary>Asserts the log holds exactly <paramref name="expected"/>, byte for byte.</summary>
     public static void AssertHolds(WriteAheadLog log, IReadOnlyList<LogRecord> expected, string context = "")
@@ -62,4 +64,19 @@ internal static class WalTestKit
 
     public static string SegmentPath(string directory, long firstIndex) =>
         Path.Combine(directory, $"wal-{firstIndex:D20}.seg");
+
+    public static string ManifestPath(string directory) => Path.Combine(directory, "wal.manifest");
+
+    /// <summary>
+    /// Runs <paramref name="lastAppend"/> on an open log and then puts back the manifest as it was before it, as if
+    /// the process had died before the high-water checkpoint covered that append: the append was never acknowledged,
+    /// so recovery may cut it. (Without this the damage below is to an acknowledged append: data loss.)
+    /// </summary>
+    public static void AppendUnrecorded(WriteAheadLog log, string directory, Action lastAppend)
+    {
+        byte[] before = File.ReadAllBytes(ManifestPath(directory));
+        lastAppend();
+        log.Dispose();
+        File.WriteAllBytes(ManifestPath(directory), before);
+    }
 }

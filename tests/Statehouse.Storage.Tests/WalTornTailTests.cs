@@ -92,12 +92,21 @@ public sealed class WalTornTailTests
         using var temp = new TempDirectory();
         WalOptions options = WalTestKit.Options(temp.Path, segmentSizeBytes: 1 << 16, preallocate);
         LogRecord[] records = WalTestKit.Batch(1, 6, 2, PayloadBytes);
+        byte[] recordedManifest;
         using (var log = WriteAheadLog.Open(options))
         {
             log.Append(records[..5]);
             log.Append(records[5..]);
         }
 
+        recordedManifest = File.ReadAllBytes(WalTestKit.ManifestPath(temp.Path));
+        using (var log = WriteAheadLog.Open(options))
+        {
+            log.TruncateSuffix(6);
+            WalTestKit.AppendUnrecorded(log, temp.Path, () => log.Append(records[5..]));
+        }
+
+        byte[] unrecordedManifest = File.ReadAllBytes(WalTestKit.ManifestPath(temp.Path));
         string segment = WalTestKit.SegmentPath(temp.Path, 1);
         byte[] original = File.ReadAllBytes(segment);
         long lastFrame = WalTestKit.FrameOffset(1, 6, PayloadBytes);
@@ -111,6 +120,17 @@ public sealed class WalTornTailTests
             }
 
             File.WriteAllBytes(segment, torn);
+
+            // Record 6 was acknowledged (the manifest's high-water covers it): its loss is refused, not cut.
+            File.WriteAllBytes(WalTestKit.ManifestPath(temp.Path), recordedManifest);
+            var loss = Assert.Throws<WalDataLossException>(() => WriteAheadLog.Open(options));
+            Assert.Equal(6, loss.ExpectedLastIndex);
+            Assert.Equal(5, loss.FoundLastIndex);
+            Assert.Contains(Path.GetFileName(segment), loss.Message, StringComparison.Ordinal);
+            Assert.Equal(torn, File.ReadAllBytes(segment));
+
+            // The same bytes after a crash before the checkpoint covered record 6: a torn, unacknowledged append.
+            File.WriteAllBytes(WalTestKit.ManifestPath(temp.Path), unrecordedManifest);
             using var log = WriteAheadLog.Open(options);
             WalTestKit.AssertHolds(log, records[..5], $"cut {cut}");
             Assert.Equal(cut > 0, log.LastRecovery.TailTruncated);

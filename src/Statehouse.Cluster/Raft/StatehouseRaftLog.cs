@@ -112,7 +112,8 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         }
 
         var snapshotTerm = log._snapshot?.Term ?? 0;
-        if (wal.LastIndex < snapshotIndex || wal.FirstIndex > snapshotIndex + 1)
+        CheckCoverage(dataDirectory, wal, snapshots, log._metadata, snapshotIndex, snapshotTerm);
+        if (wal.LastIndex < snapshotIndex)
         {
             // The log does not continue the snapshot: keep the snapshot, start an empty log after it.
             wal.ResetAfterSnapshot(snapshotIndex, snapshotTerm);
@@ -138,6 +139,46 @@ internal sealed class StatehouseRaftLog : DotNextWal, IPersistentState
         log._commitIndex = appliedIndex;
         log._appliedIndex = appliedIndex;
         return log;
+    }
+
+    /// <summary>
+    /// Refuses to open (so the member never votes or acknowledges) when the files cannot hold everything this member
+    /// promised: records between the snapshot and the log's start are in no file, or the persisted term is below a
+    /// term the log or snapshot holds (raft.meta lost or rolled back: the member could vote twice in one term).
+    /// </summary>
+    private static void CheckCoverage(string dataDirectory, StorageWal wal, SnapshotStore snapshots, RaftMetadata metadata, long snapshotIndex, long snapshotTerm)
+    {
+        var walDirectory = Path.Combine(dataDirectory, "wal");
+        if (wal.FirstIndex > snapshotIndex + 1)
+        {
+            // Only a reset after an installed snapshot moves the start past a snapshot, and it keeps that snapshot.
+            var rejected = snapshots.Rejected.Select(r => r.Path).ToList();
+            var what = rejected.Count > 0
+                ? $"the snapshots {string.Join(", ", rejected)} failed verification (set aside as *.corrupt)"
+                : "the snapshot that covered them is missing";
+            throw new WalDataLossException(walDirectory,
+                $"the log starts at index {wal.FirstIndex} but the newest valid snapshot covers only up to index {snapshotIndex}, so entries {snapshotIndex + 1}..{wal.FirstIndex - 1} are in no file: {what} (in {snapshots.DirectoryPath}).",
+                snapshotIndex + 1, wal.LastIndex, wal.FirstIndex, wal.LastIndex, [.. rejected, snapshots.DirectoryPath, walDirectory]);
+        }
+
+        if (metadata.Term > 0 && snapshotIndex == 0 && wal.LastIndex == 0 && !wal.LastRecovery.ManifestFound)
+        {
+            // The WAL was created before raft.meta on this member's first start, and a member that has a term has
+            // a manifest: an empty log with no manifest next to a persisted term is a wiped log folder.
+            throw new WalDataLossException(walDirectory,
+                $"{Path.Combine(dataDirectory, RaftMetadataStore.FileName)} holds term {metadata.Term} but the log folder holds no segment and no {StorageWal.ManifestFileName}: the log was deleted, and a member must not vote with an empty log.",
+                1, 0, wal.FirstIndex, wal.LastIndex, [walDirectory]);
+        }
+
+        var highestTerm = Math.Max(wal.LastTerm, snapshotTerm);
+        if (metadata.Term < highestTerm)
+        {
+            // A member persists a term before it appends or installs anything of that term (Raft §5.1, §5.2).
+            var metaPath = Path.Combine(dataDirectory, RaftMetadataStore.FileName);
+            throw new WalDataLossException(walDirectory,
+                $"{metaPath} holds term {metadata.Term} but the log or snapshot holds term {highestTerm}: the term and vote were lost or rolled back, so this member could vote twice in one term.",
+                wal.FirstIndex, wal.LastIndex, wal.FirstIndex, wal.LastIndex, [metaPath]);
+        }
     }
 
     /// <summary>Index of the last entry held (durable).</summary>

@@ -7,6 +7,7 @@ using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Statehouse.Cluster.Raft;
 using Statehouse.Core.Store;
+using Statehouse.Storage;
 using DotNextWal = DotNext.Net.Cluster.Consensus.Raft.StateMachine.WriteAheadLog;
 
 namespace Statehouse.Cluster.Tests.Raft;
@@ -309,6 +310,8 @@ public sealed class RaftLogContractTests
         await h.Audit.WaitForApplyAsync(1).AsTask().WaitAsync(Timeout);
 
         // The new leader (term 2) has 2..3 at its own term: our 2..3 conflict and go, with their proposals.
+        // RaftCluster persists a term before it appends or installs anything of that term; the log refuses to open otherwise.
+        await h.State.UpdateTermAsync(2, false);
         var producer = new ListEntryProducer([TestEntry.Command(2, SnapshotBodies.Payload(20)), TestEntry.Command(2, SnapshotBodies.Payload(21))]);
         await h.Trail.AppendAsync(producer, 2, skipCommitted: true);
 
@@ -345,6 +348,8 @@ public sealed class RaftLogContractTests
     public async Task AppendAsync_Producer_IsDurableWhenItReturns_AndReadsEachEntryOnceInOrder()
     {
         await using var h = await RaftLogHarness.OpenAsync();
+        // RaftCluster persists a term before it appends or installs anything of that term; the log refuses to open otherwise.
+        await h.State.UpdateTermAsync(2, false);
         var entries = new[] { 1L, 1L, 2L, 2L }.Select((term, k) => TestEntry.Command(term, SnapshotBodies.Payload(k + 1))).ToList();
         var producer = new ListEntryProducer(entries);
         await h.Trail.AppendAsync(producer, 1);
@@ -487,6 +492,8 @@ public sealed class RaftLogContractTests
     public async Task InstallSnapshot_BeyondTheLog_SetsLastCommitAndAppliedToS_AndRestoresTheState()
     {
         await using var h = await RaftLogHarness.OpenAsync();
+        // RaftCluster persists a term before it appends or installs anything of that term; the log refuses to open otherwise.
+        await h.State.UpdateTermAsync(2, false);
         await AppendFollowerAsync(h, 1, [1, 1]);
         var (body, state) = SnapshotBodies.Build(10);
 
@@ -521,6 +528,8 @@ public sealed class RaftLogContractTests
     {
         // Tiny segments: one record each, so the prefix through S really leaves the log.
         await using var h = await RaftLogHarness.OpenAsync(segmentSizeBytes: 64);
+        // RaftCluster persists a term before it appends or installs anything of that term; the log refuses to open otherwise.
+        await h.State.UpdateTermAsync(2, false);
         await AppendFollowerAsync(h, 1, [1, 1, 1, 1, 1, 1, 1, 1]);
         var (body, state) = SnapshotBodies.Build(5);
 
@@ -555,6 +564,8 @@ public sealed class RaftLogContractTests
     public async Task InstallSnapshot_InsideTheLogWithAnotherTerm_DropsTheTail()
     {
         await using var h = await RaftLogHarness.OpenAsync();
+        // RaftCluster persists a term before it appends or installs anything of that term; the log refuses to open otherwise.
+        await h.State.UpdateTermAsync(2, false);
         await AppendFollowerAsync(h, 1, [1, 1, 1, 1, 1, 1]);
         var (body, _) = SnapshotBodies.Build(4);
 
@@ -583,6 +594,56 @@ public sealed class RaftLogContractTests
     }
 
     // ---- 7. Restart ----
+
+    [Fact]
+    public async Task Reopen_RefusesDataLoss_WhenRaftMetadataIsLostButTheLogHoldsALaterTerm()
+    {
+        await using var h = await RaftLogHarness.OpenAsync();
+        await h.State.UpdateTermAsync(2, resetLastVote: true);
+        await AppendFollowerAsync(h, 1, [1, 2]);
+        await h.CloseAsync();
+        File.Delete(Path.Combine(h.Directory, RaftMetadataStore.FileName));
+
+        // A member that forgot its term and vote could vote twice in one term: it must not start at all.
+        var loss = await Assert.ThrowsAsync<WalDataLossException>(h.ReopenAsync);
+        Assert.Contains(RaftMetadataStore.FileName, loss.Message, StringComparison.Ordinal);
+        Assert.Contains("term 2", loss.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reopen_RefusesDataLoss_WhenTheWholeLogFolderIsWipedButTheTermRemains()
+    {
+        await using var h = await RaftLogHarness.OpenAsync();
+        await h.State.UpdateTermAsync(3, resetLastVote: true);
+        await h.CloseAsync();
+        Directory.Delete(Path.Combine(h.Directory, "wal"), recursive: true);
+
+        var loss = await Assert.ThrowsAsync<WalDataLossException>(h.ReopenAsync);
+        Assert.Contains("the log was deleted", loss.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reopen_RefusesDataLoss_WhenTheSnapshotTheLogStartsAfterIsLost()
+    {
+        // Tiny segments: one record each, so installing the snapshot at 5 drops the prefix through it from the log.
+        await using var h = await RaftLogHarness.OpenAsync(segmentSizeBytes: 64);
+        await h.State.UpdateTermAsync(1, false);
+        await AppendFollowerAsync(h, 1, [1, 1, 1, 1, 1, 1, 1, 1]);
+        var (body, _) = SnapshotBodies.Build(5);
+        await h.Trail.AppendAsync(TestEntry.Snapshot(1, body), 5);
+        await h.CloseAsync();
+        foreach (var file in Directory.GetFiles(Path.Combine(h.Directory, SnapshotStore.DirectoryName), "*.snap"))
+        {
+            File.Delete(file);
+        }
+
+        // Before: the reset "log does not continue the snapshot" branch would have dropped the log (or thrown an
+        // argument error); entries up to the log's start are in no file now, and a member must not vote with that.
+        var loss = await Assert.ThrowsAsync<WalDataLossException>(h.ReopenAsync);
+        Assert.Contains("snapshot", loss.Message, StringComparison.Ordinal);
+        Assert.Equal(0 + 1, loss.ExpectedFirstIndex);
+        Assert.True(loss.FoundFirstIndex > 1);
+    }
 
     [Fact]
     public async Task Reopen_KeepsLastEntryIndexAndTerms_AndAppliesNothingUntilCommitAsync()
