@@ -15,7 +15,9 @@ public sealed class LabRunTests
     {
         var seconds = int.TryParse(Environment.GetEnvironmentVariable("STATEHOUSE_CHAOS_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 45;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("STATEHOUSE_CHAOS_SEED"), CultureInfo.InvariantCulture, out var fixedSeed) ? fixedSeed : 4242;
-        string[] faults = OwnerPartitions.Available ? Nemesis.Kinds : ["kill", "pause", "membership"];
+        // Disk damage runs in scripts/chaos.sh runs, not here: a refused start is followed by a re-seed whose join can take
+        // longer than this profile's budget (the node-level damage matrix runs in IntegrationTests/WalFaultMatrixTests).
+        string[] faults = OwnerPartitions.Available ? [.. Nemesis.Kinds.Where(k => k != "disk")] : ["kill", "pause", "membership"];
         var work = Path.Combine(Path.GetTempPath(), $"statehouse-chaos-ci-{Guid.NewGuid():N}");
         var statehouse = StatehouseBinary.Default();
         Assert.True(File.Exists(statehouse), $"{statehouse} missing: build src/Statehouse.Cli in Release first.");

@@ -34,8 +34,9 @@ internal static class LabRun
         // History is kept for the whole run: the watch and lease-lock checks replay it from the start.
         string[] history = ["--history-revisions", "100000000", "--history-ms", "0"];
 
-        // Disk damage wants snapshots to damage: take them often (the default waits for 100,000 entries).
-        string[] extra = settings.Faults.Contains("disk") ? [.. history, "--snapshot-entries", "5000"] : history;
+        // Disk damage wants snapshots and sealed segments to damage: take snapshots often (the default waits for 100,000
+        // entries) and keep segments small (the default is 64 MiB).
+        string[] extra = settings.Faults.Contains("disk") ? [.. history, "--snapshot-entries", "5000", "--wal-segment-bytes", "1048576"] : history;
         await using var nodes = new NodeProcesses(settings.Statehouse, settings.Nodes, settings.BasePort, separateUsers: partitions, settings.WorkFolder, extra);
         for (var i = 0; i < settings.Nodes; i++)
         {

@@ -172,18 +172,30 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
     private async Task<string?> ReplaceAsync(int victim, int via)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            using var removed = await http.DeleteAsync(nodes.Url(via, $"/v1/cluster/members/{NodeProcesses.Id(victim)}")).ConfigureAwait(false);
-            if (!removed.IsSuccessStatusCode)
+            try
             {
-                return $"removal refused: {(int)removed.StatusCode}";
+                using var removed = await http.DeleteAsync(nodes.Url(via, $"/v1/cluster/members/{NodeProcesses.Id(victim)}")).ConfigureAwait(false);
+                if (removed.IsSuccessStatusCode || removed.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    break;
+                }
+
+                // Another change in progress, or the leader moved: a few tries, as an operator would.
+                if (attempt >= 5)
+                {
+                    return $"removal refused: {(int)removed.StatusCode}";
+                }
             }
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            // Outcome unknown: go on as if removed; the join below is refused if it was not, and the node restarts as it was.
-            _ = ex;
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Outcome unknown: go on as if removed; the join below is refused if it was not, and the node restarts as it was.
+                _ = ex;
+                break;
+            }
+
+            await Task.Delay(1000).ConfigureAwait(false);
         }
 
         nodes.Kill(victim);
@@ -225,9 +237,17 @@ internal sealed class Nemesis(NodeProcesses nodes, RunSettings settings, Func<lo
             await Task.Delay(250).ConfigureAwait(false);
             if (nodes.HasExited(victim))
             {
-                var why = nodes.LogTail(victim, 3).ReplaceLineEndings(" ");
-                var leader = await nodes.LeaderAsync().ConfigureAwait(false);
-                var reseed = leader >= 0 && leader != victim ? await ReplaceAsync(victim, leader).ConfigureAwait(false) : "no leader to re-seed through";
+                var why = nodes.LogTail(victim, 20).Split('\n').LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal)) ?? "(no error line)";
+
+                // The victim may have been the leader: wait for the others to elect one (bounded), then re-seed through it.
+                var leader = -1;
+                for (var attempt = 0; attempt < 60 && (leader < 0 || leader == victim); attempt++)
+                {
+                    await Task.Delay(500).ConfigureAwait(false);
+                    leader = await nodes.LeaderAsync().ConfigureAwait(false);
+                }
+
+                var reseed = leader >= 0 && leader != victim ? await ReplaceAsync(victim, leader).ConfigureAwait(false) : "no leader to re-seed through within 30 s";
                 return $"{done ?? "not applicable"}; refused to start: {(why.Length > 300 ? why[..300] : why)}; re-seeded{(reseed is null ? "" : ": " + reseed)}";
             }
 
