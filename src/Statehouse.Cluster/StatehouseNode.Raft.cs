@@ -384,7 +384,21 @@ public sealed partial class StatehouseNode : IRaftStateHost
         var options = _options;
         var raft = options.Raft!;
         var membersPath = Path.Combine(options.DataDirectory, "raft-members");
-        if (!File.Exists(membersPath) && (_log.LastIndex > 0 || _snapshots.Latest is not null))
+        var joiningPath = Path.Combine(options.DataDirectory, "raft-joining");
+        var hasData = _log.LastIndex > 0 || _snapshots.Latest is not null;
+        if (!File.Exists(membersPath) && !hasData && raft.InitialMembers.Count == 0 && !File.Exists(joiningPath))
+        {
+            // A fresh folder that joins: mark it, so a restart before the join commits (the leader's catch-up already
+            // wrote log entries or a snapshot here, but no membership yet) is told apart from a single node's folder.
+            await using (var marker = new FileStream(joiningPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.WriteThrough))
+            {
+                marker.Flush(flushToDisk: true);
+            }
+
+            PhysicalFileSystem.Instance.SyncDirectory(options.DataDirectory);
+        }
+
+        if (!File.Exists(membersPath) && hasData && !File.Exists(joiningPath))
         {
             throw new StatehouseException(ErrorCode.InvalidArgument,
                 $"The data folder {options.DataDirectory} was written by a single node (no Raft membership in it); a cluster member needs a fresh folder. Copy the data in through a client instead.");

@@ -106,7 +106,10 @@ internal sealed class NodeProcesses : IAsyncDisposable
             "--http", $"{Address(i)}:{HttpPort(i)}", "--grpc", $"{Address(i)}:{GrpcPort(i)}", "--raft", $"{Address(i)}:{RaftPort(i)}", "--peer", $"{Address(i)}:{PeerPort(i)}",
             "--log-level", "Warning",
         ]);
-        command.AddRange(joinVia is { } via ? ["--join", $"http://{Address(via)}:{HttpPort(via)}"] : ["--initial-cluster", initial]);
+        // A joining node asks every other node (the one it was sent to first): the first may be down by the next restart.
+        command.AddRange(joinVia is { } via
+            ? ["--join", string.Join(",", Enumerable.Range(0, Count).Where(n => n != i).OrderBy(n => n == via ? 0 : 1).Select(n => $"http://{Address(n)}:{HttpPort(n)}"))]
+            : ["--initial-cluster", initial]);
         command.AddRange(_extraArguments);
         var exe = command[0];
         var args = command.Skip(1).ToList();
