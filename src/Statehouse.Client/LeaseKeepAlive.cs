@@ -23,6 +23,7 @@ public sealed class LeaseKeepAlive : IAsyncDisposable
     private long _ttlTicks;
     private long _expiresAtTicks;
     private int _disposed;
+    private int _lostDeclared;
 
     private LeaseKeepAlive(StateClient client, long leaseId, TimeSpan ttl)
     {
@@ -105,7 +106,7 @@ public sealed class LeaseKeepAlive : IAsyncDisposable
                 return;
             }
 
-            if (_lost.Task.IsCompleted)
+            if (Volatile.Read(ref _lostDeclared) != 0)
             {
                 return;
             }
@@ -178,10 +179,12 @@ public sealed class LeaseKeepAlive : IAsyncDisposable
 
     private void DeclareLost(StatehouseException reason)
     {
-        if (_lost.TrySetResult(reason))
+        // Cancel the token before completing the task: whoever awaits Lost must find LostToken already cancelled.
+        if (Interlocked.Exchange(ref _lostDeclared, 1) == 0)
         {
             Log.LeaseLost(_client.Logger, LeaseId, reason.Message);
             _lostSignal.Cancel();
+            _lost.TrySetResult(reason);
         }
     }
 }
