@@ -26,7 +26,9 @@ public sealed class TranscriptTests
     [MemberData(nameof(Transcripts))]
     public void Transcript_PrintsWhatTheFileExpects_WhenReplayed(string name)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "testdata", name + ".txt");
+        // Rewriting reads the source file, not the copy in the output folder, which may predate an edit.
+        var rewrite = Environment.GetEnvironmentVariable(RewriteVariable) == "1";
+        var path = Path.Combine(rewrite ? SourceTestdata() : Path.Combine(AppContext.BaseDirectory, "testdata"), name + ".txt");
         var file = TranscriptFile.Parse(File.ReadAllText(path));
         var env = new TranscriptEnv();
         var outputs = new List<string>();
@@ -50,9 +52,9 @@ public sealed class TranscriptTests
             }
         }
 
-        if (Environment.GetEnvironmentVariable(RewriteVariable) == "1")
+        if (rewrite)
         {
-            File.WriteAllText(Path.Combine(SourceTestdata(), name + ".txt"), file.Render(outputs));
+            File.WriteAllText(path, file.Render(outputs));
             return;
         }
 
