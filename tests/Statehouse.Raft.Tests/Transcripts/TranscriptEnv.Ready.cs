@@ -80,6 +80,13 @@ internal sealed partial class TranscriptEnv
         List("read states", ready.ReadStates.Select(r => $"read {r.RequestId} at index {r.Index.Value} (applied {host.AppliedIndex.Value})"));
         List("failed reads", ready.FailedReads.Select(r => $"read {r.RequestId} (leader {r.Leader})"));
 
+        if (!ready.MustSync && ready.RoleChange is null && ready.HardState is null && ready.Entries.Count == 0
+            && ready.Messages.Count == 0 && ready.MessagesAfterPersist.Count == 0 && ready.CommittedEntries.Count == 0
+            && ready.ReadStates.Count == 0 && ready.FailedReads.Count == 0 && ready.SnapshotChunks.Count == 0)
+        {
+            Line("  (nothing to do)");
+        }
+
         // (5) Advance.
         node.Advance(ready);
         return true;
