@@ -244,7 +244,10 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (!progress.MaybeUpdate(m.Index))
+        // A probe answered at the match index already known (after a snapshot, or a probe resent at the match) says
+        // the logs agree there: stream again, rather than wait paused for the next heartbeat's answer.
+        var probeMatched = progress.State == ProgressState.Probe && progress.Match == m.Index;
+        if (!progress.MaybeUpdate(m.Index) && !probeMatched)
         {
             return;
         }
