@@ -289,6 +289,12 @@ public sealed partial class RaftNode
         // Whatever changed (commit, window, match), the next flush sends what this follower can take now,
         // including an empty append that tells it the new commit index.
         MaybeCommit();
+        if (Role != RaftRole.Leader)
+        {
+            // The commit stepped this leader down (it removed itself, §4.2.2): it has nothing more to send.
+            return;
+        }
+
         _appendsPending = true;
 
         if (m.From == _leadTransferee && progress.Match == _log.LastIndex)

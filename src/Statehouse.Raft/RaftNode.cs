@@ -227,7 +227,7 @@ public sealed partial class RaftNode
         {
             // The leader counts itself only for what it has made durable (§10.2.1: it may send before it writes).
             self.MaybeUpdate(_log.LastIndex);
-            if (MaybeCommit())
+            if (MaybeCommit() && Role == RaftRole.Leader)
             {
                 _appendsPending = true;
             }

@@ -14,7 +14,8 @@ public sealed class TranscriptTests
     public static TheoryData<string> Transcripts()
     {
         var data = new TheoryData<string>();
-        foreach (var path in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "testdata"), "*.txt").Order(StringComparer.Ordinal))
+        var folder = Environment.GetEnvironmentVariable(RewriteVariable) == "1" ? SourceTestdata() : Path.Combine(AppContext.BaseDirectory, "testdata");
+        foreach (var path in Directory.GetFiles(folder, "*.txt").Order(StringComparer.Ordinal))
         {
             data.Add(Path.GetFileNameWithoutExtension(path));
         }
