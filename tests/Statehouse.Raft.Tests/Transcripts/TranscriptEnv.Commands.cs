@@ -35,6 +35,7 @@ internal sealed partial class TranscriptEnv
             case "raft-log": RaftLogOf(c.NodeArg(0)); break;
             case "raft-state": RaftState(); break;
             case "state-machine": StateMachine(c); break;
+            case "reads": ReadsOf(c); break;
             default: throw new FormatException($"unknown command '{c.Name}'");
         }
     }
@@ -303,6 +304,16 @@ internal sealed partial class TranscriptEnv
         {
             var host = HostOf(id);
             Line($"{host.Id}: applied {host.AppliedIndex.Value} [{string.Join(", ", host.Applied)}]");
+        }
+    }
+
+    private void ReadsOf(TranscriptCommand c)
+    {
+        var ids = c.Args.Count > 0 ? c.NodeArgs().ToArray() : _hosts.Keys.ToArray();
+        foreach (var id in ids)
+        {
+            var host = HostOf(id);
+            Line($"{host.Id}: {(host.Reads.Count == 0 ? "none" : string.Join(", ", host.Reads))}");
         }
     }
 

@@ -77,8 +77,12 @@ internal sealed partial class TranscriptEnv
             host.Storage.Applied = entry.Index;
         }
 
-        List("read states", ready.ReadStates.Select(r => $"read {r.RequestId} at index {r.Index.Value} (applied {host.AppliedIndex.Value})"));
-        List("failed reads", ready.FailedReads.Select(r => $"read {r.RequestId} (leader {r.Leader})"));
+        var reads = ready.ReadStates.Select(r => $"read {r.RequestId} at index {r.Index.Value} (applied {host.AppliedIndex.Value})").ToArray();
+        var failed = ready.FailedReads.Select(r => $"read {r.RequestId} (leader {r.Leader})").ToArray();
+        List("read states", reads);
+        List("failed reads", failed);
+        host.Reads.AddRange(reads);
+        host.Reads.AddRange(failed.Select(f => $"failed {f}"));
 
         if (!ready.MustSync && ready.RoleChange is null && ready.HardState is null && ready.Entries.Count == 0
             && ready.Messages.Count == 0 && ready.MessagesAfterPersist.Count == 0 && ready.CommittedEntries.Count == 0

@@ -99,6 +99,9 @@ internal sealed partial class TranscriptEnv
         /// <summary>The state machine: every command applied, as "index/term text", in order (snapshots included).</summary>
         public List<string> Applied { get; } = [];
 
+        /// <summary>Every read outcome this host was given, in order (the reads command prints them).</summary>
+        public List<string> Reads { get; } = [];
+
         /// <summary>The index the state machine is at.</summary>
         public LogIndex AppliedIndex { get; set; }
 
