@@ -151,7 +151,20 @@ public sealed class Configuration : IEquatable<Configuration>
             }
         }
 
-        return new Configuration(lists[0], lists[1]);
+        if (at != bytes.Length)
+        {
+            throw new FormatException("Raft configuration has trailing bytes.");
+        }
+
+        try
+        {
+            return new Configuration(lists[0], lists[1]);
+        }
+        catch (ArgumentException e)
+        {
+            // Node id 0, or a node both voter and learner: bytes no encoder of ours wrote.
+            throw new FormatException($"Not a valid Raft configuration: {e.Message}", e);
+        }
     }
 
     /// <inheritdoc />

@@ -16,7 +16,10 @@ public sealed class MemoryRaftStorage : IRaftLogStorage
     private LogIndex _applied;
     private StagedSnapshot? _staging;
 
-    /// <summary>Empty storage of a member that bootstraps with <paramref name="configuration"/> (or joins later with <see cref="Configuration.Empty"/>).</summary>
+    /// <summary>
+    /// Empty storage of a member that bootstraps with <paramref name="configuration"/>, or joins later with
+    /// <see cref="Configuration.Empty"/> (it then starts from the leader's snapshot, which records the membership).
+    /// </summary>
     public MemoryRaftStorage(Configuration configuration) => _bootstrap = configuration;
 
     /// <summary>The hard state last stored.</summary>

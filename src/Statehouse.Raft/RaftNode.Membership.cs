@@ -136,7 +136,7 @@ public sealed partial class RaftNode
             }
 
             // Fewer voters may mean a smaller quorum has already replicated more.
-            if (MaybeCommit())
+            if (MaybeCommit() && Role == RaftRole.Leader)
             {
                 _appendsPending = true;
             }

@@ -227,7 +227,7 @@ public sealed partial class RaftNode
         {
             // The leader counts itself only for what it has made durable (§10.2.1: it may send before it writes).
             self.MaybeUpdate(_log.LastIndex);
-            if (MaybeCommit())
+            if (MaybeCommit() && Role == RaftRole.Leader)
             {
                 _appendsPending = true;
             }
@@ -287,7 +287,9 @@ public sealed partial class RaftNode
             {
                 // §4.2.3: a member that heard from a leader within the minimum election timeout ignores candidates,
                 // so a removed or partitioned member cannot depose a healthy leader (and leases stay valid, §6.4.1).
-                var inLease = _options.CheckQuorum && !Leader.IsNone && _electionElapsed < _options.ElectionTicks;
+                // For a pre-vote that is part of the pre-vote rule itself (§9.6), so it holds without check-quorum.
+                var inLease = (_options.CheckQuorum || m.Kind == MessageKind.PreVote)
+                    && !Leader.IsNone && _electionElapsed < _options.ElectionTicks;
                 if (inLease && !m.LeaderTransfer)
                 {
                     return false;

@@ -135,12 +135,18 @@ public sealed class SmokeTests
     {
         var cluster = new MemoryCluster(3);
         cluster.Elect(1);
+
+        // A member that joins with no configuration starts from a snapshot, which records the membership.
+        var leader = cluster[1];
+        Assert.True(cluster.StorageOf(1).TryGetTerm(leader.AppliedIndex, out var appliedTerm));
+        cluster.StorageOf(1).Compact(new SnapshotMeta(leader.AppliedIndex, appliedTerm, leader.ConfigurationAt(leader.AppliedIndex), 1, 0), [42]);
         var storage4 = new MemoryRaftStorage(Configuration.Empty);
         cluster.Add(new NodeId(4), storage4);
         Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.AddLearner, new NodeId(4), default)).Accepted);
         cluster.Stabilize();
         cluster.TickAll(2);
         Assert.True(cluster[4].Configuration.IsLearner(new NodeId(4)));
+        Assert.Equal(3, cluster[4].Configuration.Voters.Count);
 
         var promote = cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.PromoteLearner, new NodeId(4), default));
         cluster.Stabilize();
@@ -148,6 +154,7 @@ public sealed class SmokeTests
         Assert.True(promote.Accepted, promote.Error);
         Assert.True(cluster[2].Configuration.IsVoter(new NodeId(4)));
         Assert.Equal(4, cluster[1].Configuration.Voters.Count);
+        Assert.Equal(cluster[1].Configuration, cluster[4].Configuration);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ internal sealed class MemoryCluster
 
     public Member Add(NodeId id, MemoryRaftStorage storage)
     {
-        var member = new Member(id, storage, new RaftNode(_options(id), storage, new Random(HashCode.Combine(_seed, id.Value)), Planted));
+        var member = new Member(id, storage, new RaftNode(_options(id), storage, new Random(unchecked((_seed * 7919) + (int)id.Value)), Planted));
         _members[id] = member;
         Applied.TryAdd(id, []);
         Reads.TryAdd(id, []);
@@ -59,7 +59,7 @@ internal sealed class MemoryCluster
         InFlight.RemoveAll(m => m.To == member.Id || m.From == member.Id);
         _members[member.Id] = member with
         {
-            Node = new RaftNode(_options(member.Id), member.Storage, new Random(HashCode.Combine(_seed, id, 7)), Planted),
+            Node = new RaftNode(_options(member.Id), member.Storage, new Random(unchecked((_seed * 7919) + (int)id + 7)), Planted),
         };
         Applied[member.Id] = [.. Applied[member.Id].Where(e => e.Index <= member.Storage.Applied)];
     }
