@@ -30,6 +30,7 @@ public sealed partial class RaftNode
     private long _tick;
     private bool _inReady;
     private bool _appendsPending;
+    private bool _quietAfterStart;
 
     /// <summary>Creates a member from what its storage holds.</summary>
     /// <param name="options">Identity, timing and limits.</param>
@@ -59,6 +60,11 @@ public sealed partial class RaftNode
         Role = RaftRole.Follower;
         _reportedRole = (Leader, Role);
         ResetElectionTimeout();
+
+        // §6.4.1: a voter that restarts may have acknowledged a leader's heartbeat just before; a leader's lease
+        // counts on it ignoring candidates for an election timeout, so it starts as if it had just heard from one
+        // (only with leases on; a member that never joined a term cannot have acknowledged anything).
+        _quietAfterStart = options.LeaseReads is not null && Term > Term.Zero;
     }
 
     /// <summary>This member.</summary>
@@ -289,7 +295,7 @@ public sealed partial class RaftNode
                 // so a removed or partitioned member cannot depose a healthy leader (and leases stay valid, §6.4.1).
                 // For a pre-vote that is part of the pre-vote rule itself (§9.6), so it holds without check-quorum.
                 var inLease = (_options.CheckQuorum || m.Kind == MessageKind.PreVote)
-                    && !Leader.IsNone && _electionElapsed < _options.ElectionTicks;
+                    && (!Leader.IsNone || _quietAfterStart) && _electionElapsed < _options.ElectionTicks;
                 if (inLease && !m.LeaderTransfer)
                 {
                     return false;
@@ -468,6 +474,11 @@ public sealed partial class RaftNode
     private void TickElection()
     {
         _electionElapsed++;
+        if (_electionElapsed >= _options.ElectionTicks)
+        {
+            _quietAfterStart = false;
+        }
+
         if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
         {
             // §3.4: no word from a leader for a randomized election timeout: campaign (after a pre-vote, §9.6).

@@ -101,6 +101,32 @@ public sealed class ReadAndTransferRuleTests
         Assert.Equal(servedAfterSevenTicks, rig.Flush()!.ReadStates.Count == 1);
     }
 
+    // §6.4.1: a voter that restarts has forgotten that it heard from the leader; if it voted at once, a new leader
+    // could be elected while the old one still serves lease reads. With leases on it ignores candidates for an
+    // election timeout after it starts, as if it had just heard from a leader.
+    [Fact]
+    public void RestartedVoter_IgnoresCandidates_ForAnElectionTimeout_WhenLeasesAreOn()
+    {
+        var rig = new Rig(id: 2, configure: Lease());
+        rig.Step(rig.Msg(MessageKind.Heartbeat, 1, 1));
+        rig.FlushAll();
+        rig.Restart();
+
+        rig.Step(rig.Msg(MessageKind.Vote, 3, 2) with { Index = LogIndex.Zero, LogTerm = Term.Zero });
+        var ignored = rig.FlushAll();
+        Assert.DoesNotContain(ignored.AfterPersist.Concat(ignored.Now), m => m.Kind == MessageKind.VoteResponse);
+        Assert.Equal(new Term(1), rig.Node.Term);
+
+        for (var i = 0; i < 10; i++)
+        {
+            rig.Node.Tick();
+        }
+
+        rig.FlushAll();
+        rig.Step(rig.Msg(MessageKind.Vote, 3, 2) with { Index = LogIndex.Zero, LogTerm = Term.Zero });
+        Assert.Contains(rig.FlushAll().AfterPersist, m => m.Kind == MessageKind.VoteResponse && !m.Reject);
+    }
+
     // §6.4.1 with §3.10: the transfer target is elected ignoring leases, so no lease read once a transfer started.
     [Fact]
     public void LeaseRead_IsNotServed_DuringATransfer()
