@@ -113,6 +113,39 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>Whether <see cref="FlushAppends"/> would send anything (so HasReady does not report empty work).</summary>
+    private bool AnyFollowerCanTakeAppend()
+    {
+        if (Role != RaftRole.Leader)
+        {
+            return false;
+        }
+
+        var window = (long)_options.SnapshotChunkBytes * _options.MaxInflightSnapshotChunks;
+        foreach (var (id, progress) in _progress)
+        {
+            if (id == Id)
+            {
+                continue;
+            }
+
+            var canTake = progress.State switch
+            {
+                ProgressState.Probe => !progress.ProbeSent,
+                ProgressState.Replicate => !progress.IsPaused
+                    && (progress.Next <= _log.LastIndex || progress.SentCommit < LogIndex.Min(progress.Match, _log.Committed)),
+                _ => progress.Snapshot is { } snapshot && progress.SnapshotSent < snapshot.SizeBytes
+                    && progress.SnapshotSent - progress.SnapshotAcked < window,
+            };
+            if (canTake)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Sends one Append (or snapshot chunks) to <paramref name="to"/>; false if nothing went out.</summary>
     private bool SendAppend(NodeId to, Progress progress, bool sendIfEmpty)
     {

@@ -171,7 +171,7 @@ public sealed partial class RaftNode
 
     /// <summary>Whether there is work for the host.</summary>
     public bool HasReady =>
-        !_inReady && (_appendsPending
+        !_inReady && ((_appendsPending && AnyFollowerCanTakeAppend())
             || CurrentHardState() != _reportedHardState
             || _log.UnstableEntries.Count > 0
             || _chunksToPersist.Count > 0
