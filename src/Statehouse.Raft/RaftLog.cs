@@ -220,11 +220,13 @@ internal sealed class RaftLog
             return null;
         }
 
-        var result = new List<Entry>();
         if (from == toExclusive)
         {
-            return result;
+            return [];
         }
+
+        // Sized for the whole range (bounded), so a batch does not grow the list by doubling.
+        var result = new List<Entry>((int)Math.Min(toExclusive - from, 4096));
 
         long bytes = 0;
         if (PendingSnapshot is null && from < _unstableOffset)
