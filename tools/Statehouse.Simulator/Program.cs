@@ -19,9 +19,10 @@ var jobsOption = new Option<int>("--jobs") { Description = "Seeds run in paralle
 var shrinkOption = new Option<int>("--shrink-seconds") { Description = "Wall-clock budget for shrinking a failing schedule (0: do not shrink).", DefaultValueFactory = _ => 120 };
 var keepOption = new Option<string?>("--keep-faults") { Description = "Replay with only these faults of the seed's schedule (comma-separated indexes, as a shrunk schedule prints them)." };
 var verboseOption = new Option<bool>("--verbose") { Description = "Print each seed's result and trace hash." };
+var logOption = new Option<string?>("--log") { Description = "Write every event and Ready of the run to this file (one seed)." };
 var root = new RootCommand("Statehouse deterministic simulator: the real Raft core on simulated time, network and disks; one seed replays a run.")
 {
-    seedsOption, firstSeedOption, nodesOption, groupsOption, plantOption, mixOption, secondsOption, jobsOption, shrinkOption, keepOption, verboseOption,
+    seedsOption, firstSeedOption, nodesOption, groupsOption, plantOption, mixOption, secondsOption, jobsOption, shrinkOption, keepOption, verboseOption, logOption,
 };
 root.SetAction(parse =>
 {
@@ -67,6 +68,14 @@ root.SetAction(parse =>
             Console.Error.WriteLine("error: --keep-faults replays one seed (--seeds 1).");
             return 64;
         }
+    }
+
+    if (parse.GetValue(logOption) is { } logPath)
+    {
+        using var log = new StreamWriter(logPath);
+        var result = settings.Run(first, keep, log);
+        Console.WriteLine($"seed {first}: {(result.Passed ? "ok" : result.Violation!.ToString())}; log in {logPath}");
+        return result.Passed ? 0 : 1;
     }
 
     return Cli.RunSeeds(settings, first, seeds, parse.GetValue(jobsOption), parse.GetValue(shrinkOption), keep, parse.GetValue(verboseOption), Console.Out);

@@ -15,6 +15,9 @@ internal interface IHostWorld
 
     SafetyMonitor Monitor { get; }
 
+    /// <summary>Where to write a line per event and per Ready, when debugging one seed; null normally.</summary>
+    TextWriter? Log { get; }
+
     /// <summary>Sends a Raft message from <paramref name="from"/>'s node to the node of its addressee.</summary>
     void SendRaft(ModelHost from, Message message);
 

@@ -13,6 +13,9 @@ internal sealed partial class ModelHost
     {
         var core = Core!;
         var ready = core.GetReady();
+        _world.Log?.WriteLine($"{_world.NowUs} {Member}/{Group} ready: {core.Role} {core.Term} entries {ready.Entries.Count}{(ready.Entries.Count > 0 ? $" [{ready.Entries[0].Index}..{ready.Entries[^1].Index}]" : string.Empty)} hs {ready.HardState?.ToString() ?? "-"} " +
+            $"apply {ready.CommittedEntries.Count}{(ready.CommittedEntries.Count > 0 ? $" [{ready.CommittedEntries[0].Index}..{ready.CommittedEntries[^1].Index}]" : string.Empty)} chunks {ready.SnapshotChunks.Count} install {ready.SnapshotToInstall?.ToString() ?? "-"} " +
+            $"msgs {ready.Messages.Count}+{ready.MessagesAfterPersist.Count} reads {ready.ReadStates.Count}/{ready.FailedReads.Count} sync {ready.MustSync}");
 
         // (1) Messages that may go out at once.
         foreach (var message in ready.Messages)

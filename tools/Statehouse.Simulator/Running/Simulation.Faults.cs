@@ -26,6 +26,7 @@ internal sealed partial class Simulation
         }
 
         _current = $"fault {fault.Describe()}";
+        Log?.WriteLine($"{NowUs} fault {fault.Describe()}");
         var injected = true;
         switch (fault.Kind)
         {

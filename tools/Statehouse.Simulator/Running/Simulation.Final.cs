@@ -31,7 +31,10 @@ internal sealed partial class Simulation
 
                 if (host.Applied < core.CommitIndex)
                 {
-                    return new Violation("liveness", $"{member} of {leader.Group} applied only {host.Applied} of the {core.CommitIndex} its leader {leader.Member} committed, {Config.QuietUs / 1000} ms after the faults stopped", NowUs);
+                    var status = host.Core.Status();
+                    var progress = core.Status().Peers.TryGetValue(member, out var peer) ? peer.ToString() : "no progress";
+                    return new Violation("liveness", $"{member} of {leader.Group} applied only {host.Applied} of the {core.CommitIndex} its leader {leader.Member} committed, {Config.QuietUs / 1000} ms after the faults stopped " +
+                        $"(member: {status.Role} {status.Term} leader {status.Leader} commit {status.Commit} log [{status.FirstIndex}, {status.LastIndex}]; leader {core.Term} log [{core.Status().FirstIndex}, {core.LastIndex}], its progress: {progress})", NowUs);
                 }
             }
         }

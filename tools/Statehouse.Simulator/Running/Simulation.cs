@@ -30,8 +30,9 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     private readonly Dictionary<string, long> _stats = new(StringComparer.Ordinal);
     private string _current = "setup";
 
-    public Simulation(RunConfig config, IReadOnlyList<Fault> schedule)
+    public Simulation(RunConfig config, IReadOnlyList<Fault> schedule, TextWriter? log = null)
     {
+        Log = log;
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(schedule);
         Config = config;
@@ -57,6 +58,9 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
     /// <inheritdoc />
     public History History { get; } = new();
+
+    /// <inheritdoc />
+    public TextWriter? Log { get; }
 
     /// <inheritdoc />
     public long NowUs => _queue.NowUs;
@@ -257,6 +261,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         var message = arrives.Message;
         if (!_nodes[arrives.ToNode].Up || _network.IsCut(arrives.FromNode, arrives.ToNode))
         {
+            Log?.WriteLine($"{NowUs} lost {message.Group} {message}");
             // The link was cut (or the node went down) while the message was on its way.
             Count("messages lost in flight");
             return;
@@ -265,6 +270,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         if (_hosts.TryGetValue((message.Group.Value, message.To.Value), out var host) && host.Node == arrives.ToNode)
         {
             _current = $"{message.To} of {message.Group} stepping {message}";
+            Log?.WriteLine($"{NowUs} deliver {message.Group} {message}");
             host.Enqueue(new StepInput(message));
         }
     }

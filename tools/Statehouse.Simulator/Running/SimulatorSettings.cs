@@ -24,19 +24,19 @@ internal sealed record SimulatorSettings(int Nodes, int Groups, PlantedBug Plant
     }
 
     /// <summary>Runs <paramref name="seed"/> with its whole schedule, or only the faults named in <paramref name="keep"/>.</summary>
-    public RunResult Run(long seed, IReadOnlySet<int>? keep = null)
+    public RunResult Run(long seed, IReadOnlySet<int>? keep = null, TextWriter? log = null)
     {
         var (config, schedule) = Prepare(seed);
-        return SimulationRunner.Run(config, keep is null ? schedule : schedule.Where(f => keep.Contains(f.Index)).ToList());
+        return SimulationRunner.Run(config, keep is null ? schedule : schedule.Where(f => keep.Contains(f.Index)).ToList(), log);
     }
 }
 
 /// <summary>Runs one simulation.</summary>
 internal static class SimulationRunner
 {
-    public static RunResult Run(RunConfig config, IReadOnlyList<Fault> schedule)
+    public static RunResult Run(RunConfig config, IReadOnlyList<Fault> schedule, TextWriter? log = null)
     {
-        using var simulation = new Simulation(config, schedule);
+        using var simulation = new Simulation(config, schedule, log);
         return simulation.Run();
     }
 }
