@@ -165,7 +165,9 @@ public sealed partial class RaftNode
 
     /// <summary>Whether there is work for the host.</summary>
     public bool HasReady =>
-        !_inReady && (_appendsPending
+        // Appends are a leader's work only: a leader that steps down while committing (its own removal, §4.2.2) may
+        // leave the flag set, and it must not keep reporting work it will never do.
+        !_inReady && ((_appendsPending && Role == RaftRole.Leader)
             || CurrentHardState() != _reportedHardState
             || _log.UnstableEntries.Count > 0
             || _chunksToPersist.Count > 0
