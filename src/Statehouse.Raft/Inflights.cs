@@ -40,6 +40,20 @@ internal sealed class Inflights(int capacity, long maxBytes)
         Invariant.Assert(Bytes >= 0);
     }
 
+    /// <summary>Frees the oldest message, if the window is full (its answer is presumed lost; see HandleHeartbeatResponse).</summary>
+    public void FreeFirstOne()
+    {
+        if (!IsFull || Count == 0)
+        {
+            return;
+        }
+
+        Bytes -= _bytes[_start];
+        _start = (_start + 1) % capacity;
+        Count--;
+        Invariant.Assert(Bytes >= 0);
+    }
+
     public void Reset()
     {
         _start = 0;

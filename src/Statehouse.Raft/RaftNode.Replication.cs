@@ -365,6 +365,16 @@ public sealed partial class RaftNode
             progress.AckedRound = m.Context;
         }
 
+        if (progress.State == ProgressState.Replicate && progress.Match < _log.LastIndex)
+        {
+            // The answers to appends that did arrive may have been lost: with a full window we would wait forever, and
+            // with nothing new to send we would never learn the follower caught up (nor tell it the commit index).
+            // Free one slot (as etcd-io/raft does) and send an append, empty if need be: its answer gives the match,
+            // or a rejection that turns this into a probe.
+            progress.Inflights.FreeFirstOne();
+            SendAppend(m.From, progress, sendIfEmpty: true);
+        }
+
         if (progress.Match < _log.LastIndex || progress.State == ProgressState.Snapshot)
         {
             _appendsPending = true;

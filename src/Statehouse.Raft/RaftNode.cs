@@ -171,6 +171,8 @@ public sealed partial class RaftNode
 
     /// <summary>Whether there is work for the host.</summary>
     public bool HasReady =>
+        // Appends are a leader's work only (AnyFollowerCanTakeAppend checks the role): a leader that steps down while
+        // committing its own removal (§4.2.2) may leave the flag set, and must not keep reporting work it will never do.
         !_inReady && ((_appendsPending && AnyFollowerCanTakeAppend())
             || CurrentHardState() != _reportedHardState
             || _log.UnstableEntries.Count > 0

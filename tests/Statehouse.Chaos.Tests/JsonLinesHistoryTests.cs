@@ -1,4 +1,4 @@
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 using Statehouse.Chaos.Formats;
 
 namespace Statehouse.Chaos.Tests;

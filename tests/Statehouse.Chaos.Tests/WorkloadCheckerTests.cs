@@ -1,4 +1,4 @@
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 
 namespace Statehouse.Chaos.Tests;
 

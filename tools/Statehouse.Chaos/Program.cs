@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 using Statehouse.Chaos.Formats;
 
 // statehouse-chaos check [--format statehouse|jepsen-register|edn-kv] FILE [--timeout-s N]

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 
 namespace Statehouse.IntegrationTests.Cluster;
 

@@ -43,10 +43,10 @@ internal sealed class RegisterHistory
         }
     }
 
-    private readonly List<Statehouse.Chaos.Checking.KvOperation> _full = [];
+    private readonly List<Statehouse.Checking.KvOperation> _full = [];
 
     /// <summary>Records an operation for the full linearizability check, including failed and unknown ones.</summary>
-    public void Record(Statehouse.Chaos.Checking.KvOperation op)
+    public void Record(Statehouse.Checking.KvOperation op)
     {
         lock (_gate)
         {
@@ -55,15 +55,15 @@ internal sealed class RegisterHistory
     }
 
     /// <summary>The Wing–Gong/Lowe search over everything recorded (unknown outcomes may or may not have taken effect).</summary>
-    public Statehouse.Chaos.Checking.LinearizabilityResult CheckLinearizable()
+    public Statehouse.Checking.LinearizabilityResult CheckLinearizable()
     {
-        List<Statehouse.Chaos.Checking.KvOperation> ops;
+        List<Statehouse.Checking.KvOperation> ops;
         lock (_gate)
         {
             ops = [.. _full];
         }
 
-        return Statehouse.Chaos.Checking.LinearizabilityChecker.Check(ops, null, TimeSpan.FromSeconds(60));
+        return Statehouse.Checking.LinearizabilityChecker.Check(ops, null, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Returns the violations found (empty = the history passes).</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 
 namespace Statehouse.Chaos.Formats;
 

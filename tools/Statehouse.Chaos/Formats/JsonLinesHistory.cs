@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 
 namespace Statehouse.Chaos.Formats;
 

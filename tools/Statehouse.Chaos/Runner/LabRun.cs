@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 using Statehouse.Chaos.Workloads;
 
 namespace Statehouse.Chaos.Runner;
@@ -93,7 +93,7 @@ internal static class LabRun
             catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or TaskCanceledException or IOException or System.Text.Json.JsonException)
             {
                 // A check that cannot read what it needs decides nothing (exit 2), and the other checks still run.
-                results.Add(WorkloadResult.From(workload, [new Checking.Anomaly("unknown", $"the check could not run: {ex.Message}")], "not checked", Path.Combine(settings.WorkFolder, $"history-{workload.Name}.jsonl"), decided: false));
+                results.Add(WorkloadResult.From(workload, [new Statehouse.Checking.Anomaly("unknown", $"the check could not run: {ex.Message}")], "not checked", Path.Combine(settings.WorkFolder, $"history-{workload.Name}.jsonl"), decided: false));
             }
         }
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 using Statehouse.Chaos.Formats;
 using Statehouse.Chaos.Runner;
 

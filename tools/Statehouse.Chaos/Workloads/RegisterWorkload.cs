@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 using Statehouse.Chaos.Formats;
 using Statehouse.Chaos.Runner;
 

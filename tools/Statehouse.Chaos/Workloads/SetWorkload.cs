@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 using Statehouse.Chaos.Formats;
 using Statehouse.Chaos.Runner;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Statehouse.Chaos.Checking;
+using Statehouse.Checking;
 using Statehouse.Chaos.Runner;
 
 namespace Statehouse.Chaos.Workloads;

@@ -1,4 +1,4 @@
-namespace Statehouse.Chaos.Checking;
+namespace Statehouse.Checking;
 
 /// <summary>A change as the store committed it, or as a watcher received it.</summary>
 public readonly record struct ChangeEvent(long Revision, string Key, string? Value);

@@ -1,4 +1,4 @@
-namespace Statehouse.Chaos.Checking;
+namespace Statehouse.Checking;
 
 /// <summary>The verdict of a linearizability check.</summary>
 public enum Verdict

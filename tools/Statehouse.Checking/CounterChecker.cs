@@ -1,4 +1,4 @@
-namespace Statehouse.Chaos.Checking;
+namespace Statehouse.Checking;
 
 /// <summary>
 /// The counter workload: clients add positive deltas; a final read must lie between the sum of acknowledged increments

@@ -1,4 +1,4 @@
-namespace Statehouse.Chaos.Checking;
+namespace Statehouse.Checking;
 
 /// <summary>
 /// The lease-lock workload: a lock is held through a lease; each acquisition gets a fencing token (the revision at which

@@ -1,4 +1,4 @@
-namespace Statehouse.Chaos.Checking;
+namespace Statehouse.Checking;
 
 /// <summary>
 /// The bank workload: transfers move money between accounts in transactions; every read of all accounts (one

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Statehouse.Chaos.Checking;
+namespace Statehouse.Checking;
 
 /// <summary>
 /// Checks a key-value history for linearizability: the Wing–Gong search as improved by Lowe (linearize a pending

@@ -1,4 +1,4 @@
-namespace Statehouse.Chaos.Checking;
+namespace Statehouse.Checking;
 
 /// <summary>
 /// The set workload: clients add unique elements; the final read must hold every acknowledged element, and nothing that

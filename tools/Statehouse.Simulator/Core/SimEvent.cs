@@ -1,0 +1,43 @@
+using Statehouse.Raft;
+using Statehouse.Simulator.Workloads;
+
+namespace Statehouse.Simulator.Core;
+
+/// <summary>Something that happens at one instant of simulated time (see <see cref="EventQueue"/>).</summary>
+internal abstract record SimEvent;
+
+/// <summary>A Raft message arrives at a node (unless the link is cut or the node is down by then).</summary>
+internal sealed record MessageArrives(Message Message, int FromNode, int ToNode) : SimEvent;
+
+/// <summary>A client's request arrives at a node.</summary>
+internal sealed record RequestArrives(ClientRequest Request, int ToNode) : SimEvent;
+
+/// <summary>A node's answer arrives at its client.</summary>
+internal sealed record ReplyArrives(ClientReply Reply) : SimEvent;
+
+/// <summary>A node's clock ticks (every tick interval of its own clock); stale after a crash (other incarnation).</summary>
+internal sealed record NodeTicks(int Node, long Incarnation) : SimEvent;
+
+/// <summary>An fsync a host asked for completes (or fails, if the disk was told to fail).</summary>
+internal sealed record SyncCompletes(int Node, GroupId Group, NodeId Member, long Incarnation, long SyncId) : SimEvent;
+
+/// <summary>A fault of the schedule starts.</summary>
+internal sealed record FaultStarts(int FaultIndex) : SimEvent;
+
+/// <summary>A fault of the schedule ends (heal, restart, disk back to normal).</summary>
+internal sealed record FaultEnds(int FaultIndex) : SimEvent;
+
+/// <summary>A node that crashed comes back.</summary>
+internal sealed record NodeRestarts(int Node, long Incarnation) : SimEvent;
+
+/// <summary>A client is ready for its next operation.</summary>
+internal sealed record ClientWakes(int Client) : SimEvent;
+
+/// <summary>A client gives up on an operation (its outcome becomes unknown unless it was a read).</summary>
+internal sealed record ClientTimesOut(int Client, long OpId) : SimEvent;
+
+/// <summary>The operator removes the host of a member whose removal committed.</summary>
+internal sealed record MemberRetires(GroupId Group, NodeId Member) : SimEvent;
+
+/// <summary>End of the faulty phase: heal everything, restart every node, stop the workloads.</summary>
+internal sealed record FaultPhaseEnds : SimEvent;

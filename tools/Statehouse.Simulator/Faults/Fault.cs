@@ -1,0 +1,50 @@
+using System.Globalization;
+
+namespace Statehouse.Simulator.Faults;
+
+/// <summary>
+/// One entry of a run's explicit fault schedule. Everything the fault decides at run time (which side of a split a
+/// node lands on, which voter a transfer targets, where a torn write is cut) comes from its own <see cref="Salt"/>, so
+/// removing another fault never changes what this one does.
+/// </summary>
+/// <param name="Index">Position in the generated schedule (stable across shrinking; the replay names faults by it).</param>
+/// <param name="AtUs">When it starts, in simulated µs.</param>
+/// <param name="Kind">What it does.</param>
+/// <param name="Node">The node it hits, or -1 when chosen at run time.</param>
+/// <param name="Group">The group it concerns (leader-based faults, transfers, membership), or -1.</param>
+/// <param name="DurationUs">How long it lasts (down time of a crash, length of a partition); 0 for instant faults.</param>
+/// <param name="Salt">The fault's own randomness.</param>
+internal sealed record Fault(int Index, long AtUs, FaultKind Kind, int Node, int Group, long DurationUs, ulong Salt)
+{
+    /// <summary>When it ends.</summary>
+    public long EndUs => AtUs + DurationUs;
+
+    /// <summary>One line for a report.</summary>
+    public string Describe()
+    {
+        var at = (AtUs / 1e6).ToString("F6", CultureInfo.InvariantCulture);
+        var duration = (DurationUs / 1e3).ToString("F1", CultureInfo.InvariantCulture);
+        var node = Node >= 0 ? $"node {Node + 1}" : string.Empty;
+        var group = Group >= 0 ? $"group g{Group + 1}" : string.Empty;
+        var what = Kind switch
+        {
+            FaultKind.Crash => $"crash {node}, restart after {duration} ms",
+            FaultKind.TornCrash => $"crash {node} keeping a torn prefix of its unsynced writes, restart after {duration} ms",
+            FaultKind.CrashLeader => $"crash the leader of {group}{((Salt & 1) == 1 ? " (torn)" : string.Empty)}, restart after {duration} ms",
+            FaultKind.DiskError => $"fsync error on {node} (fail-stop), restart after {duration} ms",
+            FaultKind.SlowDisk => $"slow fsyncs on {node} for {duration} ms",
+            FaultKind.Isolate => $"isolate {node} for {duration} ms",
+            FaultKind.IsolateLeader => $"isolate the leader of {group} for {duration} ms",
+            FaultKind.Split => $"split the nodes in two for {duration} ms",
+            FaultKind.OneWayOut => $"cut the links out of {node} for {duration} ms",
+            FaultKind.OneWayIn => $"cut the links into {node} for {duration} ms",
+            FaultKind.LinkCut => $"cut a link of {node} for {duration} ms",
+            FaultKind.DuplicateBurst => $"duplicate most messages for {duration} ms",
+            FaultKind.DelaySpike => $"tenfold message delays for {duration} ms",
+            FaultKind.TransferLeader => $"transfer the leadership of {group}",
+            FaultKind.Membership => $"next membership step in {group}",
+            _ => Kind.ToString(),
+        };
+        return $"#{Index} at {at} s: {what}";
+    }
+}

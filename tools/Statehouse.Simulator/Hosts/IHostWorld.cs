@@ -1,0 +1,35 @@
+using Statehouse.Raft;
+using Statehouse.Simulator.Checks;
+using Statehouse.Simulator.Running;
+using Statehouse.Simulator.Workloads;
+
+namespace Statehouse.Simulator.Hosts;
+
+/// <summary>What a model host needs from the simulated world around it.</summary>
+internal interface IHostWorld
+{
+    /// <summary>Simulated time, µs.</summary>
+    long NowUs { get; }
+
+    RunConfig Config { get; }
+
+    SafetyMonitor Monitor { get; }
+
+    /// <summary>Where to write a line per event and per Ready, when debugging one seed; null normally.</summary>
+    TextWriter? Log { get; }
+
+    /// <summary>Sends a Raft message from <paramref name="from"/>'s node to the node of its addressee.</summary>
+    void SendRaft(ModelHost from, Message message);
+
+    /// <summary>Sends an answer to a client.</summary>
+    void Reply(ClientReply reply);
+
+    /// <summary>The node that hosts <paramref name="member"/> of some group (−1 for nobody).</summary>
+    int NodeOf(NodeId member);
+
+    /// <summary>Starts an fsync of <paramref name="host"/>'s disk; <see cref="ModelHost.OnSyncCompleted"/> runs when it is done.</summary>
+    void StartSync(ModelHost host, long syncId);
+
+    /// <summary>A host applied an entry (the operator watches for its membership changes).</summary>
+    void OnApplied(ModelHost host, Entry entry);
+}

@@ -1,0 +1,291 @@
+using Statehouse.Raft;
+using Statehouse.Simulator.Core;
+using Statehouse.Simulator.Faults;
+using Statehouse.Simulator.Hosts;
+
+namespace Statehouse.Simulator.Running;
+
+internal sealed partial class Simulation
+{
+    private readonly Dictionary<int, ActiveFault> _active = [];
+    private Dictionary<int, Fault>? _faultsByIndex;
+    private int _faultsInjected;
+
+    private Fault FaultAt(int index)
+    {
+        _faultsByIndex ??= _schedule.ToDictionary(f => f.Index);
+        return _faultsByIndex[index];
+    }
+
+    /// <summary>Starts a fault; one that cannot take effect now (its node is down, its group has no leader) does nothing.</summary>
+    private void StartFault(Fault fault)
+    {
+        if (WorkloadsStopped)
+        {
+            return;
+        }
+
+        _current = $"fault {fault.Describe()}";
+        Log?.WriteLine($"{NowUs} fault {fault.Describe()}");
+        var injected = true;
+        switch (fault.Kind)
+        {
+            case FaultKind.Crash or FaultKind.TornCrash:
+                injected = TryCrash(fault.Node, fault, torn: fault.Kind == FaultKind.TornCrash);
+                break;
+            case FaultKind.CrashLeader:
+                injected = LeaderOf(fault.Group) is { } leader && TryCrash(leader.Node, fault, torn: (fault.Salt & 1) == 1);
+                break;
+            case FaultKind.DiskError when _nodes[fault.Node].Up:
+                // Armed: the node's next fsync fails and the node stops (see SyncDone).
+                _nodes[fault.Node].Disk.FailNextSync = true;
+                _nodes[fault.Node].DiskErrorDownUs = fault.DurationUs;
+                _nodes[fault.Node].CrashedBy = fault.Index;
+                break;
+            case FaultKind.SlowDisk:
+                _nodes[fault.Node].Disk.BeginSlow();
+                Activate(fault, []);
+                break;
+            case FaultKind.Isolate:
+                Activate(fault, Isolation(fault.Node, outgoing: true, incoming: true));
+                break;
+            case FaultKind.IsolateLeader:
+                if (LeaderOf(fault.Group) is { } isolated)
+                {
+                    Activate(fault, Isolation(isolated.Node, outgoing: true, incoming: true));
+                }
+                else
+                {
+                    injected = false;
+                }
+
+                break;
+            case FaultKind.OneWayOut:
+                Activate(fault, Isolation(fault.Node, outgoing: true, incoming: false));
+                break;
+            case FaultKind.OneWayIn:
+                Activate(fault, Isolation(fault.Node, outgoing: false, incoming: true));
+                break;
+            case FaultKind.Split:
+                Activate(fault, SplitCuts(fault.Salt));
+                break;
+            case FaultKind.LinkCut:
+                var other = (fault.Node + 1 + (int)(fault.Salt % (ulong)(_nodes.Length - 1))) % _nodes.Length;
+                Activate(fault, [(fault.Node, other), (other, fault.Node)]);
+                break;
+            case FaultKind.DuplicateBurst:
+                _network.BeginDuplicateBurst();
+                Activate(fault, []);
+                break;
+            case FaultKind.DelaySpike:
+                _network.BeginDelaySpike();
+                Activate(fault, []);
+                break;
+            case FaultKind.TransferLeader:
+                injected = TryTransfer(fault);
+                break;
+            case FaultKind.Membership:
+                injected = MembershipStep(fault);
+                break;
+            default:
+                injected = false;
+                break;
+        }
+
+        if (injected)
+        {
+            _faultsInjected++;
+        }
+    }
+
+    private void Activate(Fault fault, List<(int From, int To)> cuts)
+    {
+        foreach (var (from, to) in cuts)
+        {
+            _network.Cut(from, to);
+        }
+
+        _active[fault.Index] = new ActiveFault(fault, cuts);
+        _queue.Schedule(fault.EndUs, new FaultEnds(fault.Index));
+    }
+
+    private void EndFault(int index)
+    {
+        if (!_active.Remove(index, out var active))
+        {
+            return;
+        }
+
+        foreach (var (from, to) in active.Cuts)
+        {
+            _network.Restore(from, to);
+        }
+
+        switch (active.Fault.Kind)
+        {
+            case FaultKind.SlowDisk:
+                _nodes[active.Fault.Node].Disk.EndSlow();
+                break;
+            case FaultKind.DuplicateBurst:
+                _network.EndDuplicateBurst();
+                break;
+            case FaultKind.DelaySpike:
+                _network.EndDelaySpike();
+                break;
+        }
+    }
+
+    /// <summary>The quiet phase: every fault ends, every node comes back, clients start nothing new.</summary>
+    private void EndFaultPhase()
+    {
+        _current = "ending the fault phase";
+        foreach (var index in _active.Keys.Order().ToList())
+        {
+            EndFault(index);
+        }
+
+        SimulatorAssert.That(!_network.AnyCut(), "every cut link is restored");
+        WorkloadsStopped = true;
+        foreach (var node in _nodes)
+        {
+            node.Disk.FailNextSync = false;
+            if (!node.Up)
+            {
+                RestartNode(node);
+            }
+        }
+    }
+
+    private bool TryCrash(int nodeIndex, Fault fault, bool torn)
+    {
+        var node = _nodes[nodeIndex];
+        if (!node.Up)
+        {
+            return false;
+        }
+
+        CrashNode(node, torn ? fault.Salt : 0, fault.DurationUs, fault.Index);
+        return true;
+    }
+
+    /// <summary>
+    /// Stops a node: every member loses what its disks had not synced; with <paramref name="keepSalt"/> ≠ 0 a prefix of
+    /// it survives (a torn write), cut where the salt says (per member).
+    /// </summary>
+    private void CrashNode(SimNode node, ulong keepSalt, long downUs, int crashedBy)
+    {
+        node.Up = false;
+        node.Incarnation++;
+        node.CrashedBy = crashedBy;
+        Count("crashes");
+        foreach (var host in node.Hosts)
+        {
+            var keep = keepSalt == 0 ? 0 : (Seeds.Mix(keepSalt ^ host.Member.Value ^ (host.Group.Value << 32)) >> 11) / (double)(1UL << 53);
+            Count("unsynced writes lost", host.Crash(keep));
+        }
+
+        var restartAt = WorkloadsStopped ? NowUs + 1 : NowUs + Math.Max(1, downUs);
+        _queue.Schedule(restartAt, new NodeRestarts(node.Index, node.Incarnation));
+    }
+
+    private void RestartNode(SimNode node)
+    {
+        node.Up = true;
+        node.CrashedBy = -1;
+        Count("restarts");
+        foreach (var host in node.Hosts.ToArray())
+        {
+            _current = $"restarting {host.Member} of {host.Group}";
+            host.Start();
+        }
+
+        _queue.Schedule(NowUs + node.TickIntervalUs, new NodeTicks(node.Index, node.Incarnation));
+    }
+
+    /// <summary>The member that leads <paramref name="group"/> in the highest term among live members, if any.</summary>
+    private ModelHost? LeaderOf(int group)
+    {
+        ModelHost? leader = null;
+        foreach (var host in _hosts.Values)
+        {
+            if (host.Group.Value == (ulong)group + 1 && host.Core is { Role: RaftRole.Leader } core && (leader is null || core.Term > leader.Core!.Term))
+            {
+                leader = host;
+            }
+        }
+
+        return leader;
+    }
+
+    private List<(int From, int To)> Isolation(int node, bool outgoing, bool incoming)
+    {
+        var cuts = new List<(int, int)>();
+        for (var other = 0; other < _nodes.Length; other++)
+        {
+            if (other == node)
+            {
+                continue;
+            }
+
+            if (outgoing)
+            {
+                cuts.Add((node, other));
+            }
+
+            if (incoming)
+            {
+                cuts.Add((other, node));
+            }
+        }
+
+        return cuts;
+    }
+
+    private List<(int From, int To)> SplitCuts(ulong salt)
+    {
+        var side = new bool[_nodes.Length];
+        for (var i = 0; i < side.Length; i++)
+        {
+            side[i] = ((salt >> i) & 1) == 1;
+        }
+
+        // Both sides non-empty.
+        if (side.All(s => s) || side.All(s => !s))
+        {
+            side[0] = !side[0];
+        }
+
+        var cuts = new List<(int, int)>();
+        for (var a = 0; a < side.Length; a++)
+        {
+            for (var b = 0; b < side.Length; b++)
+            {
+                if (side[a] != side[b])
+                {
+                    cuts.Add((a, b));
+                }
+            }
+        }
+
+        return cuts;
+    }
+
+    private bool TryTransfer(Fault fault)
+    {
+        if (LeaderOf(fault.Group) is not { Core: { } core } leader)
+        {
+            return false;
+        }
+
+        var voters = core.Configuration.Voters.Where(v => v != leader.Member).ToList();
+        if (voters.Count == 0)
+        {
+            return false;
+        }
+
+        leader.Enqueue(new TransferInput(voters[(int)(fault.Salt % (ulong)voters.Count)]));
+        return true;
+    }
+
+    private sealed record ActiveFault(Fault Fault, List<(int From, int To)> Cuts);
+}
