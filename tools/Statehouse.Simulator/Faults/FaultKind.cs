@@ -47,4 +47,13 @@ internal enum FaultKind : byte
 
     /// <summary>The operator takes the next membership step in a group (add a learner, promote it, remove a voter).</summary>
     Membership,
+
+    /// <summary>
+    /// Armed for the fault's duration: the next member of the group to take office crashes a few µs to ms later (by
+    /// the salt) — before its first entry is durable, or while it is bringing followers up to date.
+    /// </summary>
+    CrashNewLeader,
+
+    /// <summary>Armed likewise: the next member to take office is isolated a moment later, for a while.</summary>
+    IsolateNewLeader,
 }

@@ -35,18 +35,18 @@ internal static class FaultMixWeights
         [
             (FaultKind.Crash, 3), (FaultKind.TornCrash, 3), (FaultKind.CrashLeader, 3), (FaultKind.DiskError, 1), (FaultKind.SlowDisk, 3),
             (FaultKind.Isolate, 2), (FaultKind.IsolateLeader, 1), (FaultKind.LinkCut, 1), (FaultKind.DelaySpike, 1),
-            (FaultKind.TransferLeader, 1), (FaultKind.Membership, 1),
+            (FaultKind.TransferLeader, 1), (FaultKind.Membership, 1), (FaultKind.CrashNewLeader, 3), (FaultKind.IsolateNewLeader, 1),
         ],
         FaultMix.Partitions =>
         [
             (FaultKind.Isolate, 3), (FaultKind.IsolateLeader, 3), (FaultKind.Split, 3), (FaultKind.OneWayOut, 2), (FaultKind.OneWayIn, 2),
             (FaultKind.LinkCut, 2), (FaultKind.DelaySpike, 1), (FaultKind.Crash, 1), (FaultKind.CrashLeader, 1),
-            (FaultKind.TransferLeader, 1), (FaultKind.Membership, 1),
+            (FaultKind.TransferLeader, 1), (FaultKind.Membership, 1), (FaultKind.CrashNewLeader, 3), (FaultKind.IsolateNewLeader, 3),
         ],
         FaultMix.Leases =>
         [
             (FaultKind.IsolateLeader, 5), (FaultKind.Isolate, 2), (FaultKind.Split, 2), (FaultKind.Crash, 2), (FaultKind.CrashLeader, 1),
-            (FaultKind.TransferLeader, 1), (FaultKind.DelaySpike, 1), (FaultKind.SlowDisk, 1), (FaultKind.LinkCut, 1),
+            (FaultKind.TransferLeader, 1), (FaultKind.DelaySpike, 1), (FaultKind.SlowDisk, 1), (FaultKind.LinkCut, 1), (FaultKind.IsolateNewLeader, 2),
         ],
         FaultMix.Snapshots =>
         [
@@ -57,13 +57,14 @@ internal static class FaultMixWeights
         [
             (FaultKind.TransferLeader, 4), (FaultKind.Membership, 3), (FaultKind.CrashLeader, 3), (FaultKind.IsolateLeader, 3),
             (FaultKind.Crash, 2), (FaultKind.TornCrash, 2), (FaultKind.Split, 2), (FaultKind.SlowDisk, 2), (FaultKind.DiskError, 1),
+            (FaultKind.CrashNewLeader, 3), (FaultKind.IsolateNewLeader, 3),
         ],
         _ =>
         [
             (FaultKind.Crash, 2), (FaultKind.TornCrash, 2), (FaultKind.CrashLeader, 2), (FaultKind.DiskError, 1), (FaultKind.SlowDisk, 2),
             (FaultKind.Isolate, 2), (FaultKind.IsolateLeader, 2), (FaultKind.Split, 2), (FaultKind.OneWayOut, 1), (FaultKind.OneWayIn, 1),
             (FaultKind.LinkCut, 1), (FaultKind.DuplicateBurst, 1), (FaultKind.DelaySpike, 1), (FaultKind.TransferLeader, 2),
-            (FaultKind.Membership, 2),
+            (FaultKind.Membership, 2), (FaultKind.CrashNewLeader, 2), (FaultKind.IsolateNewLeader, 2),
         ],
     };
 }

@@ -57,11 +57,13 @@ internal static class FaultSchedule
                 FaultKind.Crash or FaultKind.TornCrash or FaultKind.CrashLeader or FaultKind.DiskError => 5_000 + r.Next(600_000),
                 FaultKind.SlowDisk => 50_000 + r.Next(800_000),
                 FaultKind.DuplicateBurst or FaultKind.DelaySpike => 50_000 + r.Next(400_000),
+                FaultKind.CrashNewLeader or FaultKind.IsolateNewLeader => 200_000 + r.Next(1_000_000),
                 FaultKind.TransferLeader or FaultKind.Membership => 0,
                 _ => 50_000 + r.Next(1_200_000),
             };
             var salt = ((ulong)(uint)r.Next() << 32) | (uint)r.Next();
-            var leaderBased = kind is FaultKind.CrashLeader or FaultKind.IsolateLeader or FaultKind.TransferLeader or FaultKind.Membership;
+            var leaderBased = kind is FaultKind.CrashLeader or FaultKind.IsolateLeader or FaultKind.TransferLeader or FaultKind.Membership
+                or FaultKind.CrashNewLeader or FaultKind.IsolateNewLeader;
             var global = kind is FaultKind.Split or FaultKind.DuplicateBurst or FaultKind.DelaySpike;
             faults.Add(new Fault(faults.Count, at, kind, leaderBased || global ? -1 : node, leaderBased ? group : -1, duration, salt));
         }

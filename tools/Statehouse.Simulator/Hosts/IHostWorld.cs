@@ -30,6 +30,9 @@ internal interface IHostWorld
     /// <summary>Starts an fsync of <paramref name="host"/>'s disk; <see cref="ModelHost.OnSyncCompleted"/> runs when it is done.</summary>
     void StartSync(ModelHost host, long syncId);
 
+    /// <summary>A member has just taken office (faults armed for new leaders fire on it).</summary>
+    void OnTookOffice(ModelHost host);
+
     /// <summary>A host applied an entry (the operator watches for its membership changes).</summary>
     void OnApplied(ModelHost host, Entry entry);
 }

@@ -8,6 +8,7 @@ namespace Statehouse.Simulator.Running;
 internal sealed partial class Simulation
 {
     private readonly Dictionary<int, ActiveFault> _active = [];
+    private readonly List<Fault> _armed = [];
     private Dictionary<int, Fault>? _faultsByIndex;
     private int _faultsInjected;
 
@@ -87,6 +88,11 @@ internal sealed partial class Simulation
             case FaultKind.Membership:
                 injected = MembershipStep(fault);
                 break;
+            case FaultKind.CrashNewLeader or FaultKind.IsolateNewLeader:
+                // Armed until its end; counted as injected only if it fires.
+                _armed.Add(fault);
+                injected = false;
+                break;
             default:
                 injected = false;
                 break;
@@ -98,7 +104,7 @@ internal sealed partial class Simulation
         }
     }
 
-    private void Activate(Fault fault, List<(int From, int To)> cuts)
+    private void Activate(Fault fault, List<(int From, int To)> cuts, long? endUs = null)
     {
         foreach (var (from, to) in cuts)
         {
@@ -106,7 +112,48 @@ internal sealed partial class Simulation
         }
 
         _active[fault.Index] = new ActiveFault(fault, cuts);
-        _queue.Schedule(fault.EndUs, new FaultEnds(fault.Index));
+        _queue.Schedule(endUs ?? fault.EndUs, new FaultEnds(fault.Index));
+    }
+
+    /// <inheritdoc />
+    public void OnTookOffice(ModelHost host)
+    {
+        for (var i = 0; i < _armed.Count; i++)
+        {
+            var fault = _armed[i];
+            if (NowUs > fault.EndUs)
+            {
+                _armed.RemoveAt(i--);
+                continue;
+            }
+
+            if ((ulong)fault.Group + 1 == host.Group.Value)
+            {
+                _armed.RemoveAt(i);
+                _queue.Schedule(NowUs + Fault.NewLeaderDelayUs(fault.Salt), new ArmedFaultFires(fault.Index, host.Node));
+                return;
+            }
+        }
+    }
+
+    private void FireArmed(Fault fault, int node)
+    {
+        if (WorkloadsStopped || !_nodes[node].Up)
+        {
+            return;
+        }
+
+        Log?.WriteLine($"{NowUs} armed fault fires on node {node + 1}: {fault.Describe()}");
+        _faultsInjected++;
+        var lastsUs = Fault.DownOrIsolatedUs(fault.Salt);
+        if (fault.Kind == FaultKind.CrashNewLeader)
+        {
+            CrashNode(_nodes[node], (fault.Salt & 1) == 1 ? fault.Salt : 0, lastsUs, fault.Index);
+        }
+        else
+        {
+            Activate(fault, Isolation(node, outgoing: true, incoming: true), NowUs + lastsUs);
+        }
     }
 
     private void EndFault(int index)
@@ -145,6 +192,7 @@ internal sealed partial class Simulation
         }
 
         SimulatorAssert.That(!_network.AnyCut(), "every cut link is restored");
+        _armed.Clear();
         WorkloadsStopped = true;
         foreach (var node in _nodes)
         {

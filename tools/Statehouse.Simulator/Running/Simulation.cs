@@ -29,6 +29,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     private readonly TraceHasher _trace = new();
     private readonly Dictionary<string, long> _stats = new(StringComparer.Ordinal);
     private string _current = "setup";
+    private bool _converged;
 
     public Simulation(RunConfig config, IReadOnlyList<Fault> schedule, TextWriter? log = null)
     {
@@ -76,14 +77,13 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         try
         {
             Setup();
-            while (_queue.TryNext(Config.EndUs, out var next))
+            while (!_converged && _queue.TryNext(Config.EndUs, out var next))
             {
                 SimulatorAssert.That(_queue.Processed <= Config.MaxEvents, "the run exceeded its event budget");
                 Trace(next);
                 Dispatch(next);
             }
 
-            _queue.AdvanceTo(Config.EndUs);
             _current = "final checks";
             violation = FinalChecks();
         }
@@ -227,6 +227,9 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             case FaultEnds { FaultIndex: var index }:
                 EndFault(index);
                 break;
+            case ArmedFaultFires { FaultIndex: var index, Node: var node }:
+                FireArmed(FaultAt(index), node);
+                break;
             case NodeRestarts { Node: var node, Incarnation: var incarnation }:
                 if (!_nodes[node].Up && _nodes[node].Incarnation == incarnation)
                 {
@@ -250,6 +253,15 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 break;
             case FaultPhaseEnds:
                 EndFaultPhase();
+                _queue.Schedule(NowUs + Config.MinQuietUs, new ConvergenceCheck());
+                break;
+            case ConvergenceCheck:
+                _converged = NotConverged() is null;
+                if (!_converged)
+                {
+                    _queue.Schedule(NowUs + Config.ConvergenceCheckUs, new ConvergenceCheck());
+                }
+
                 break;
             default:
                 throw new SimulatorAssertException($"unknown event {next}");
@@ -387,6 +399,10 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 _trace.Add(8);
                 _trace.Add(node);
                 break;
+            case ArmedFaultFires { FaultIndex: var index, Node: var node }:
+                _trace.Add(13);
+                _trace.Add(((long)index << 8) | (long)node);
+                break;
             case ClientWakes { Client: var client }:
                 _trace.Add(9);
                 _trace.Add(client);
@@ -398,6 +414,9 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             case MemberRetires { Group: var group, Member: var member }:
                 _trace.Add(11);
                 _trace.Add((long)((group.Value << 32) ^ member.Value));
+                break;
+            case ConvergenceCheck:
+                _trace.Add(14);
                 break;
             default:
                 _trace.Add(12);
