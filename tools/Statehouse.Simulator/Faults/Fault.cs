@@ -22,6 +22,9 @@ internal sealed record Fault(int Index, long AtUs, FaultKind Kind, int Node, int
     /// <summary>How long after a new leader takes office an armed fault hits it: often at once, else within 8 ms.</summary>
     public static long NewLeaderDelayUs(ulong salt) => ((salt >> 8) % 10) < 3 ? 0 : (long)((salt >> 16) % 8_000);
 
+    /// <summary>How long after the hand-over an <see cref="FaultKind.IsolateSlowLeader"/> fault isolates the leader.</summary>
+    public static long SlowLeaderDelayUs(ulong salt) => 150_000 + (long)((salt >> 24) % 200_000);
+
     /// <summary>How long an armed fault keeps the new leader down or isolated.</summary>
     public static long DownOrIsolatedUs(ulong salt) => 5_000 + (long)((salt >> 32) % 600_000);
 
@@ -50,6 +53,7 @@ internal sealed record Fault(int Index, long AtUs, FaultKind Kind, int Node, int
             FaultKind.TransferLeader => $"transfer the leadership of {group}",
             FaultKind.Membership => $"next membership step in {group}",
             FaultKind.CrashNewLeader => $"crash the next new leader of {group} {NewLeaderDelayUs(Salt)} µs after it takes office{((Salt & 1) == 1 ? " (torn)" : string.Empty)}, restart after {DownOrIsolatedUs(Salt) / 1e3:F1} ms (armed for {duration} ms)",
+            FaultKind.IsolateSlowLeader => $"hand the leadership of {group} to the slowest clock, isolate the leader {SlowLeaderDelayUs(Salt) / 1e3:F1} ms later for {duration} ms",
             FaultKind.IsolateNewLeader => $"isolate the next new leader of {group} {NewLeaderDelayUs(Salt)} µs after it takes office, for {DownOrIsolatedUs(Salt) / 1e3:F1} ms (armed for {duration} ms)",
             _ => Kind.ToString(),
         };

@@ -56,4 +56,10 @@ internal enum FaultKind : byte
 
     /// <summary>Armed likewise: the next member to take office is isolated a moment later, for a while.</summary>
     IsolateNewLeader,
+
+    /// <summary>
+    /// The worst case for a lease: leadership is handed to the voter with the slowest clock, and 150–350 ms later (its
+    /// lease in force) the leader is isolated from its peers for the fault's duration.
+    /// </summary>
+    IsolateSlowLeader,
 }

@@ -110,6 +110,9 @@ internal sealed record RunConfig
 
     public int BankClients { get; init; } = 2;
 
+    /// <summary>How many of the register clients only read (they stay with the leader they believe in, as readers do).</summary>
+    public int ReaderClients { get; init; }
+
     /// <summary>Register keys per group.</summary>
     public int Keys { get; init; } = 2;
 
@@ -146,7 +149,11 @@ internal sealed record RunConfig
         var r = Seeds.Stream(seed, StreamKind.Config);
         var chosen = mix ?? (FaultMix)r.Next(6);
         var lease = chosen == FaultMix.Leases || (chosen == FaultMix.Everything && r.Next(4) == 0);
-        var drift = lease ? 0.1 + (0.2 * r.NextDouble()) : (double?)null;
+        var leaseMix = chosen == FaultMix.Leases;
+
+        // A wide drift bound and a long election timeout make the margin the bound buys (E·(1 − 1/(1+d)) ticks) wide
+        // enough that a lease trusting the whole timeout is caught; the bound itself keeps the core safe.
+        var drift = leaseMix ? 0.25 + (0.2 * r.NextDouble()) : lease ? 0.1 + (0.2 * r.NextDouble()) : (double?)null;
         var rates = new double[nodes];
         var slow = r.Next(nodes);
         for (var i = 0; i < nodes; i++)
@@ -156,7 +163,7 @@ internal sealed record RunConfig
             rates[i] = drift is { } d ? (i == slow ? 1 : 1 + (d * 0.995)) : 1 + (0.3 * r.NextDouble());
         }
 
-        var electionTicks = lease ? 20 : 8 + r.Next(13);
+        var electionTicks = leaseMix ? 30 : lease ? 20 : 8 + r.Next(13);
         var snapshots = chosen == FaultMix.Snapshots;
         return new RunConfig
         {
@@ -187,8 +194,11 @@ internal sealed record RunConfig
             SlowMessagePermille = r.Next(11),
             SyncMinUs = chosen == FaultMix.Crashes ? 200 : 30,
             SyncMaxUs = chosen == FaultMix.Crashes ? 2_000 : 300,
-            MeanFaultGapUs = 150_000 + r.Next(250_000),
-            ClientTimeoutUs = lease ? 60_000 : 100_000 + r.Next(150_000),
+            // Leases: sparse faults, so a leader is often stable (its lease in force) when it gets cut off.
+            MeanFaultGapUs = lease && chosen == FaultMix.Leases ? 500_000 + r.Next(300_000) : 150_000 + r.Next(250_000),
+            ClientTimeoutUs = leaseMix ? 40_000 : lease ? 60_000 : 100_000 + r.Next(150_000),
+            RegisterClients = leaseMix ? 4 : 3,
+            ReaderClients = leaseMix ? 2 : 0,
         };
     }
 

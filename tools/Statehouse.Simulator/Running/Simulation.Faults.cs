@@ -88,6 +88,23 @@ internal sealed partial class Simulation
             case FaultKind.Membership:
                 injected = MembershipStep(fault);
                 break;
+            case FaultKind.IsolateSlowLeader:
+                if (LeaderOf(fault.Group) is { Core: { } core } current)
+                {
+                    var slowest = core.Configuration.Voters.MinBy(v => _nodes[NodeOf(v)].ClockRate);
+                    if (slowest != current.Member)
+                    {
+                        current.Enqueue(new TransferInput(slowest));
+                    }
+
+                    _queue.Schedule(NowUs + Fault.SlowLeaderDelayUs(fault.Salt), new ArmedFaultFires(fault.Index, -1));
+                }
+                else
+                {
+                    injected = false;
+                }
+
+                break;
             case FaultKind.CrashNewLeader or FaultKind.IsolateNewLeader:
                 // Armed until its end; counted as injected only if it fires.
                 _armed.Add(fault);
@@ -138,7 +155,14 @@ internal sealed partial class Simulation
 
     private void FireArmed(Fault fault, int node)
     {
-        if (WorkloadsStopped || !_nodes[node].Up)
+        if (fault.Kind == FaultKind.IsolateSlowLeader && !WorkloadsStopped && LeaderOf(fault.Group) is { } leader)
+        {
+            Log?.WriteLine($"{NowUs} isolating {leader.Member} on node {leader.Node + 1}: {fault.Describe()}");
+            Activate(fault, Isolation(leader.Node, outgoing: true, incoming: true), NowUs + fault.DurationUs);
+            return;
+        }
+
+        if (WorkloadsStopped || node < 0 || !_nodes[node].Up)
         {
             return;
         }
@@ -331,7 +355,11 @@ internal sealed partial class Simulation
             return false;
         }
 
-        leader.Enqueue(new TransferInput(voters[(int)(fault.Salt % (ulong)voters.Count)]));
+        // In the lease mix the target is the voter with the slowest clock: its voters time out soonest against its lease.
+        var target = Config.Mix == FaultMix.Leases
+            ? voters.MinBy(v => _nodes[NodeOf(v)].ClockRate)
+            : voters[(int)(fault.Salt % (ulong)voters.Count)];
+        leader.Enqueue(new TransferInput(target));
         return true;
     }
 

@@ -155,7 +155,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             _admins[g] = new GroupAdmin(Config.Nodes);
             for (var c = 0; c < Config.RegisterClients + Config.BankClients; c++)
             {
-                _clients.Add(new SimClient(this, _clients.Count, group, bank: c >= Config.RegisterClients));
+                _clients.Add(new SimClient(this, _clients.Count, group, bank: c >= Config.RegisterClients, readOnly: c < Config.ReaderClients));
             }
         }
 
@@ -213,6 +213,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 break;
             case ReplyArrives { Reply: var reply }:
                 _current = $"client {reply.Client}";
+                Log?.WriteLine($"{NowUs} reply {reply}");
                 _clients[reply.Client].OnReply(reply);
                 break;
             case NodeTicks { Node: var node, Incarnation: var incarnation }:
@@ -311,6 +312,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         }
 
         _current = $"{target.Member} of {target.Group} handling a request of client {request.Client}";
+        Log?.WriteLine($"{NowUs} request at node {to + 1} {request}");
         target.Enqueue(new RequestInput(request));
     }
 
