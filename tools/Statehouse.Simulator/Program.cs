@@ -13,7 +13,7 @@ var firstSeedOption = new Option<long>("--first-seed") { Description = "The firs
 var nodesOption = new Option<int>("--nodes") { Description = "Nodes per run (1-9).", DefaultValueFactory = _ => 3 };
 var groupsOption = new Option<int>("--groups") { Description = "Replica groups per run (1-16).", DefaultValueFactory = _ => 2 };
 var plantOption = new Option<string?>("--plant") { Description = "Plant a bug in every core (NAME), or list the planted bugs (list)." };
-var mixOption = new Option<string?>("--mix") { Description = "Force a fault mix: Crashes, Partitions, Leases, Snapshots, Churn, Everything (default: each seed picks)." };
+var mixOption = new Option<string?>("--mix") { Description = "Force a fault mix: Crashes, Partitions, Leases, Snapshots, Churn, Everything, Divergence (default: each seed picks)." };
 var secondsOption = new Option<double?>("--seconds") { Description = "Simulated seconds of faults per run (default 4; a quiet phase follows, until every group has converged)." };
 var jobsOption = new Option<int>("--jobs") { Description = "Seeds run in parallel (each run is single-threaded).", DefaultValueFactory = _ => 1 };
 var shrinkOption = new Option<int>("--shrink-seconds") { Description = "Wall-clock budget for shrinking a failing schedule (0: do not shrink).", DefaultValueFactory = _ => 120 };

@@ -54,7 +54,7 @@ internal enum FaultKind : byte
     /// </summary>
     CrashNewLeader,
 
-    /// <summary>Armed likewise: the next member to take office is isolated a moment later, for a while.</summary>
+    /// <summary>Armed likewise, but firing on every member that takes office while armed: each is isolated a moment later, for a while.</summary>
     IsolateNewLeader,
 
     /// <summary>

@@ -26,6 +26,12 @@ internal enum FaultMix : byte
 
     /// <summary>A bit of everything.</summary>
     Everything,
+
+    /// <summary>
+    /// Leader churn with divergent logs: every new leader is cut off at once or within milliseconds (while it brings
+    /// followers up to date), one entry per Append, so several terms' entries compete at the same indexes.
+    /// </summary>
+    Divergence,
 }
 
 /// <summary>The relative weight of each fault kind in each mix.</summary>
@@ -62,6 +68,10 @@ internal static class FaultMixWeights
             (FaultKind.TransferLeader, 4), (FaultKind.Membership, 3), (FaultKind.CrashLeader, 3), (FaultKind.IsolateLeader, 3),
             (FaultKind.Crash, 2), (FaultKind.TornCrash, 2), (FaultKind.Split, 2), (FaultKind.SlowDisk, 2), (FaultKind.DiskError, 1),
             (FaultKind.CrashNewLeader, 3), (FaultKind.IsolateNewLeader, 3),
+        ],
+        FaultMix.Divergence =>
+        [
+            (FaultKind.IsolateNewLeader, 8), (FaultKind.CrashNewLeader, 1), (FaultKind.IsolateLeader, 1), (FaultKind.Crash, 1),
         ],
         _ =>
         [

@@ -57,7 +57,8 @@ internal static class FaultSchedule
                 FaultKind.Crash or FaultKind.TornCrash or FaultKind.CrashLeader or FaultKind.DiskError => 5_000 + r.Next(600_000),
                 FaultKind.SlowDisk => 50_000 + r.Next(800_000),
                 FaultKind.DuplicateBurst or FaultKind.DelaySpike => 50_000 + r.Next(400_000),
-                FaultKind.CrashNewLeader or FaultKind.IsolateNewLeader => 200_000 + r.Next(1_000_000),
+                FaultKind.CrashNewLeader => 200_000 + r.Next(1_000_000),
+                FaultKind.IsolateNewLeader => config.Mix == FaultMix.Divergence ? 1_000_000 + r.Next(2_000_000) : 500_000 + r.Next(1_500_000),
                 FaultKind.TransferLeader or FaultKind.Membership => 0,
                 _ => 50_000 + r.Next(1_200_000),
             };

@@ -33,6 +33,9 @@ internal interface IHostWorld
     /// <summary>A member has just taken office (faults armed for new leaders fire on it).</summary>
     void OnTookOffice(ModelHost host);
 
+    /// <summary>Adds to a run statistic (diagnostics for the report; never a check).</summary>
+    void Count(string stat, long by = 1);
+
     /// <summary>A host applied an entry (the operator watches for its membership changes).</summary>
     void OnApplied(ModelHost host, Entry entry);
 }

@@ -41,6 +41,13 @@ internal sealed partial class ModelHost
 
         if (ready.HardState is { } hardState)
         {
+            if (core.Role == RaftRole.Leader && hardState.Commit > Storage.Image.HardState.Commit
+                && Storage.Image.TryGetTerm(hardState.Commit, out var committedTerm) && committedTerm != core.Term)
+            {
+                // Diagnostics only: a correct leader commits entries of its own term (thesis §3.6.2).
+                _world.Count("leader commits at an earlier term's entry");
+            }
+
             Storage.Write(new HardStateOp(hardState));
         }
 

@@ -147,7 +147,8 @@ internal sealed record RunConfig
         SimulatorAssert.That(nodes is >= 1 and <= 9, "1 to 9 nodes");
         SimulatorAssert.That(groups is >= 1 and <= 16, "1 to 16 groups");
         var r = Seeds.Stream(seed, StreamKind.Config);
-        var chosen = mix ?? (FaultMix)r.Next(6);
+        var chosen = mix ?? (FaultMix)r.Next(7);
+        var divergence = chosen == FaultMix.Divergence;
         var lease = chosen == FaultMix.Leases || (chosen == FaultMix.Everything && r.Next(4) == 0);
         var leaseMix = chosen == FaultMix.Leases;
 
@@ -163,7 +164,7 @@ internal sealed record RunConfig
             rates[i] = drift is { } d ? (i == slow ? 1 : 1 + (d * 0.995)) : 1 + (0.3 * r.NextDouble());
         }
 
-        var electionTicks = leaseMix ? 30 : lease ? 20 : 8 + r.Next(13);
+        var electionTicks = leaseMix ? 30 : lease ? 20 : divergence ? 6 + r.Next(5) : 8 + r.Next(13);
         var snapshots = chosen == FaultMix.Snapshots;
         return new RunConfig
         {
@@ -179,8 +180,10 @@ internal sealed record RunConfig
             PreVote = chosen == FaultMix.Churn ? r.Next(2) == 0 : r.Next(5) != 0,
             CheckQuorum = lease || r.Next(7) != 0,
             LeaseDriftRatio = drift,
-            MaxAppendBytes = r.Next(5) switch { 0 or 1 => 64, 2 => 512, _ => 1 << 20 },
-            MaxInflightAppends = r.Next(3) switch { 0 => 1, 1 => 4, _ => 256 },
+            // 1 byte: one entry per Append (at least one is always sent), so a new leader's catch-up of older terms'
+            // entries takes one round trip per entry — the window where counting replicas would commit them.
+            MaxAppendBytes = divergence ? 1 : r.Next(5) switch { 0 => 1, 1 => 64, 2 => 512, _ => 1 << 20 },
+            MaxInflightAppends = divergence ? 1 + r.Next(4) : r.Next(3) switch { 0 => 1, 1 => 4, _ => 256 },
             MaxCommittedBytesPerReady = r.Next(3) == 0 ? 128 : 8L << 20,
             SnapshotChunkBytes = snapshots ? 8 + r.Next(40) : 32 + r.Next(480),
             MaxInflightSnapshotChunks = 1 + r.Next(4),
@@ -195,7 +198,7 @@ internal sealed record RunConfig
             SyncMinUs = chosen == FaultMix.Crashes ? 200 : 30,
             SyncMaxUs = chosen == FaultMix.Crashes ? 2_000 : 300,
             // Leases: sparse faults, so a leader is often stable (its lease in force) when it gets cut off.
-            MeanFaultGapUs = lease && chosen == FaultMix.Leases ? 500_000 + r.Next(300_000) : 150_000 + r.Next(250_000),
+            MeanFaultGapUs = leaseMix ? 500_000 + r.Next(300_000) : divergence ? 400_000 + r.Next(400_000) : 150_000 + r.Next(250_000),
             ClientTimeoutUs = leaseMix ? 40_000 : lease ? 60_000 : 100_000 + r.Next(150_000),
             RegisterClients = leaseMix ? 4 : 3,
             ReaderClients = leaseMix ? 2 : 0,

@@ -7,8 +7,9 @@ namespace Statehouse.Simulator.Running;
 
 internal sealed partial class Simulation
 {
-    private readonly Dictionary<int, ActiveFault> _active = [];
+    private readonly Dictionary<(int Index, int Shot), ActiveFault> _active = [];
     private readonly List<Fault> _armed = [];
+    private readonly Dictionary<int, int> _shots = [];
     private Dictionary<int, Fault>? _faultsByIndex;
     private int _faultsInjected;
 
@@ -121,15 +122,15 @@ internal sealed partial class Simulation
         }
     }
 
-    private void Activate(Fault fault, List<(int From, int To)> cuts, long? endUs = null)
+    private void Activate(Fault fault, List<(int From, int To)> cuts, long? endUs = null, int shot = 0)
     {
         foreach (var (from, to) in cuts)
         {
             _network.Cut(from, to);
         }
 
-        _active[fault.Index] = new ActiveFault(fault, cuts);
-        _queue.Schedule(endUs ?? fault.EndUs, new FaultEnds(fault.Index));
+        _active[(fault.Index, shot)] = new ActiveFault(fault, cuts);
+        _queue.Schedule(endUs ?? fault.EndUs, new FaultEnds(fault.Index, shot));
     }
 
     /// <inheritdoc />
@@ -144,16 +145,25 @@ internal sealed partial class Simulation
                 continue;
             }
 
-            if ((ulong)fault.Group + 1 == host.Group.Value)
+            if ((ulong)fault.Group + 1 != host.Group.Value)
+            {
+                continue;
+            }
+
+            // A crash fires once; an isolation fires on every new leader while armed (leader churn, divergent logs).
+            var shot = _shots.GetValueOrDefault(fault.Index);
+            _shots[fault.Index] = shot + 1;
+            if (fault.Kind == FaultKind.CrashNewLeader)
             {
                 _armed.RemoveAt(i);
-                _queue.Schedule(NowUs + Fault.NewLeaderDelayUs(fault.Salt), new ArmedFaultFires(fault.Index, host.Node));
-                return;
             }
+
+            _queue.Schedule(NowUs + Fault.NewLeaderDelayUs(Fault.ShotSalt(fault.Salt, shot)), new ArmedFaultFires(fault.Index, host.Node, shot));
+            return;
         }
     }
 
-    private void FireArmed(Fault fault, int node)
+    private void FireArmed(Fault fault, int node, int shot)
     {
         if (fault.Kind == FaultKind.IsolateSlowLeader && !WorkloadsStopped && LeaderOf(fault.Group) is { } leader)
         {
@@ -167,20 +177,21 @@ internal sealed partial class Simulation
             return;
         }
 
-        Log?.WriteLine($"{NowUs} armed fault fires on node {node + 1}: {fault.Describe()}");
+        Log?.WriteLine($"{NowUs} armed fault fires on node {node + 1} (shot {shot}): {fault.Describe()}");
         _faultsInjected++;
-        var lastsUs = Fault.DownOrIsolatedUs(fault.Salt);
+        var salt = Fault.ShotSalt(fault.Salt, shot);
+        var lastsUs = Fault.DownOrIsolatedUs(salt);
         if (fault.Kind == FaultKind.CrashNewLeader)
         {
-            CrashNode(_nodes[node], (fault.Salt & 1) == 1 ? fault.Salt : 0, lastsUs, fault.Index);
+            CrashNode(_nodes[node], (salt & 1) == 1 ? salt : 0, lastsUs, fault.Index);
         }
         else
         {
-            Activate(fault, Isolation(node, outgoing: true, incoming: true), NowUs + lastsUs);
+            Activate(fault, Isolation(node, outgoing: true, incoming: true), NowUs + lastsUs, shot);
         }
     }
 
-    private void EndFault(int index)
+    private void EndFault((int Index, int Shot) index)
     {
         if (!_active.Remove(index, out var active))
         {

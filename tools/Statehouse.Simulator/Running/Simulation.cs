@@ -225,11 +225,11 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             case FaultStarts { FaultIndex: var index }:
                 StartFault(FaultAt(index));
                 break;
-            case FaultEnds { FaultIndex: var index }:
-                EndFault(index);
+            case FaultEnds { FaultIndex: var index, Shot: var shot }:
+                EndFault((index, shot));
                 break;
-            case ArmedFaultFires { FaultIndex: var index, Node: var node }:
-                FireArmed(FaultAt(index), node);
+            case ArmedFaultFires { FaultIndex: var index, Node: var node, Shot: var shot }:
+                FireArmed(FaultAt(index), node, shot);
                 break;
             case NodeRestarts { Node: var node, Incarnation: var incarnation }:
                 if (!_nodes[node].Up && _nodes[node].Incarnation == incarnation)
@@ -393,17 +393,17 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 _trace.Add(6);
                 _trace.Add(index);
                 break;
-            case FaultEnds { FaultIndex: var index }:
+            case FaultEnds { FaultIndex: var index, Shot: var shot }:
                 _trace.Add(7);
-                _trace.Add(index);
+                _trace.Add(((long)index << 16) | (long)shot);
                 break;
             case NodeRestarts { Node: var node }:
                 _trace.Add(8);
                 _trace.Add(node);
                 break;
-            case ArmedFaultFires { FaultIndex: var index, Node: var node }:
+            case ArmedFaultFires { FaultIndex: var index, Node: var node, Shot: var shot }:
                 _trace.Add(13);
-                _trace.Add(((long)index << 8) | (long)node);
+                _trace.Add(((long)index << 24) | ((long)shot << 8) | (long)(node + 1));
                 break;
             case ClientWakes { Client: var client }:
                 _trace.Add(9);
@@ -426,7 +426,8 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         }
     }
 
-    private void Count(string stat, long by = 1) => _stats[stat] = _stats.GetValueOrDefault(stat) + by;
+    /// <inheritdoc />
+    public void Count(string stat, long by = 1) => _stats[stat] = _stats.GetValueOrDefault(stat) + by;
 
     private void CollectStats()
     {
