@@ -33,6 +33,9 @@ internal interface IHostWorld
     /// <summary>A member has just taken office (faults armed for new leaders fire on it).</summary>
     void OnTookOffice(ModelHost host);
 
+    /// <summary>A leader's commit index has just moved (faults armed for that moment fire on it).</summary>
+    void OnLeaderCommitted(ModelHost host);
+
     /// <summary>Adds to a run statistic (diagnostics for the report; never a check).</summary>
     void Count(string stat, long by = 1);
 

@@ -48,7 +48,12 @@ internal sealed partial class ModelHost
                 _world.Count("leader commits at an earlier term's entry");
             }
 
+            var committed = core.Role == RaftRole.Leader && hardState.Commit > Storage.Image.HardState.Commit;
             Storage.Write(new HardStateOp(hardState));
+            if (committed)
+            {
+                _world.OnLeaderCommitted(this);
+            }
         }
 
         if (_tookOfficeIn is { } term)

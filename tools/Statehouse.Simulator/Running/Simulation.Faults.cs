@@ -10,6 +10,7 @@ internal sealed partial class Simulation
     private readonly Dictionary<(int Index, int Shot), ActiveFault> _active = [];
     private readonly List<Fault> _armed = [];
     private readonly Dictionary<int, int> _shots = [];
+    private readonly Dictionary<(ulong Group, ulong Member), (Raft.Term Term, int Index, int Shot)> _atFirstCommit = [];
     private Dictionary<int, Fault>? _faultsByIndex;
     private int _faultsInjected;
 
@@ -158,8 +159,24 @@ internal sealed partial class Simulation
                 _armed.RemoveAt(i);
             }
 
-            _queue.Schedule(NowUs + Fault.NewLeaderDelayUs(Fault.ShotSalt(fault.Salt, shot)), new ArmedFaultFires(fault.Index, host.Node, shot));
+            var salt = Fault.ShotSalt(fault.Salt, shot);
+            if (fault.Kind == FaultKind.IsolateNewLeader && Fault.AtFirstCommit(salt))
+            {
+                _atFirstCommit[(host.Group.Value, host.Member.Value)] = (host.Core!.Term, fault.Index, shot);
+                return;
+            }
+
+            _queue.Schedule(NowUs + Fault.NewLeaderDelayUs(salt), new ArmedFaultFires(fault.Index, host.Node, shot));
             return;
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnLeaderCommitted(ModelHost host)
+    {
+        if (_atFirstCommit.Remove((host.Group.Value, host.Member.Value), out var waiting) && host.Core?.Term == waiting.Term)
+        {
+            _queue.Schedule(NowUs, new ArmedFaultFires(waiting.Index, host.Node, waiting.Shot));
         }
     }
 
@@ -228,6 +245,7 @@ internal sealed partial class Simulation
 
         SimulatorAssert.That(!_network.AnyCut(), "every cut link is restored");
         _armed.Clear();
+        _atFirstCommit.Clear();
         WorkloadsStopped = true;
         foreach (var node in _nodes)
         {
