@@ -28,7 +28,7 @@ internal sealed partial class Simulation
             return;
         }
 
-        _current = $"fault {fault.Describe()}";
+        _current = ("starting a fault", fault);
         Log?.WriteLine($"{NowUs} fault {fault.Describe()}");
         var injected = true;
         switch (fault.Kind)
@@ -237,7 +237,7 @@ internal sealed partial class Simulation
     /// <summary>The quiet phase: every fault ends, every node comes back, clients start nothing new.</summary>
     private void EndFaultPhase()
     {
-        _current = "ending the fault phase";
+        _current = ("ending the fault phase", null);
         foreach (var index in _active.Keys.Order().ToList())
         {
             EndFault(index);
@@ -296,7 +296,7 @@ internal sealed partial class Simulation
         Count("restarts");
         foreach (var host in node.Hosts.ToArray())
         {
-            _current = $"restarting {host.Member} of {host.Group}";
+            _current = ("restarting", host);
             host.Start();
         }
 

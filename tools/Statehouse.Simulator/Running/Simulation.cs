@@ -28,7 +28,8 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     private readonly IReadOnlyList<Fault> _schedule;
     private readonly TraceHasher _trace = new();
     private readonly Dictionary<string, long> _stats = new(StringComparer.Ordinal);
-    private string _current = "setup";
+    // What the run was doing, formatted only when something fails (formatting it per event would cost more than the event).
+    private (string What, object? Subject) _current = ("setup", null);
     private bool _converged;
 
     public Simulation(RunConfig config, IReadOnlyList<Fault> schedule, TextWriter? log = null)
@@ -84,7 +85,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 Dispatch(next);
             }
 
-            _current = "final checks";
+            _current = ("final checks", null);
             violation = FinalChecks();
         }
         catch (ViolationException ex)
@@ -93,17 +94,17 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         }
         catch (RaftInvariantException ex)
         {
-            violation = new Violation("core-invariant", $"{ex.Message} (in {_current}) {TopFrames(ex)}", NowUs);
+            violation = new Violation("core-invariant", $"{ex.Message} (in {Describe(_current)}) {TopFrames(ex)}", NowUs);
         }
         catch (SimulatorAssertException ex)
         {
-            violation = new Violation("simulator-assert", $"{ex.Message} (in {_current}) {TopFrames(ex)}", NowUs);
+            violation = new Violation("simulator-assert", $"{ex.Message} (in {Describe(_current)}) {TopFrames(ex)}", NowUs);
         }
 #pragma warning disable CA1031 // Any other exception out of the core or the model is a failure of the run, reported as such.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            violation = new Violation("unexpected-exception", $"{ex.GetType().Name}: {ex.Message} (in {_current}) {TopFrames(ex)}", NowUs);
+            violation = new Violation("unexpected-exception", $"{ex.GetType().Name}: {ex.Message} (in {Describe(_current)}) {TopFrames(ex)}", NowUs);
         }
 
         _trace.Add(violation is null ? 0 : 1);
@@ -163,7 +164,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         {
             foreach (var host in node.Hosts)
             {
-                _current = $"starting {host.Member} of {host.Group}";
+                _current = ("starting", host);
                 host.Start();
             }
 
@@ -212,7 +213,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 DeliverRequest(request, to);
                 break;
             case ReplyArrives { Reply: var reply }:
-                _current = $"client {reply.Client}";
+                _current = ("client", reply);
                 Log?.WriteLine($"{NowUs} reply {reply}");
                 _clients[reply.Client].OnReply(reply);
                 break;
@@ -239,7 +240,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
                 break;
             case ClientWakes { Client: var client }:
-                _current = $"client {client}";
+                _current = ("client", client);
                 _clients[client].OnWake();
                 break;
             case ClientTimesOut { Client: var client, OpId: var op }:
@@ -282,7 +283,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
         if (_hosts.TryGetValue((message.Group.Value, message.To.Value), out var host) && host.Node == arrives.ToNode)
         {
-            _current = $"{message.To} of {message.Group} stepping {message}";
+            _current = ("stepping", message);
             Log?.WriteLine($"{NowUs} deliver {message.Group} {message}");
             host.Enqueue(new StepInput(message));
         }
@@ -311,7 +312,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             return;
         }
 
-        _current = $"{target.Member} of {target.Group} handling a request of client {request.Client}";
+        _current = ("handling", request);
         Log?.WriteLine($"{NowUs} request at node {to + 1} {request}");
         target.Enqueue(new RequestInput(request));
     }
@@ -325,7 +326,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
         foreach (var host in node.Hosts.ToArray())
         {
-            _current = $"{host.Member} of {host.Group} ticking";
+            _current = ("ticking", host);
             host.Enqueue(TickInput.Instance);
         }
 
@@ -349,7 +350,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             return;
         }
 
-        _current = $"{host.Member} of {host.Group} finishing a Ready after its fsync";
+        _current = ("finishing a Ready after its fsync", host);
         host.OnSyncCompleted(sync.SyncId);
     }
 
@@ -442,6 +443,14 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         _stats["redirects"] = History.Redirects;
         _stats["host inputs dropped"] = _hosts.Values.Sum(h => h.InputsDropped);
     }
+
+    private static string Describe((string What, object? Subject) current) => current.Subject switch
+    {
+        null => current.What,
+        ModelHost host => $"{host.Member} of {host.Group} {current.What}",
+        Message message => $"{message.To} of {message.Group} {current.What} {message}",
+        _ => $"{current.What} {current.Subject}",
+    };
 
     private static string TopFrames(Exception ex)
     {
