@@ -11,8 +11,8 @@ namespace Statehouse.Simulator.Tests;
 public sealed class CiProfileTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(3, 2, 1, 600)]
-    [InlineData(5, 3, 100_001, 200)]
+    [InlineData(3, 2, 1, 1000)]
+    [InlineData(5, 3, 100_001, 400)]
     public void Seeds_AllPass(int nodes, int groups, long firstSeed, int seeds)
     {
         var settings = new SimulatorSettings(nodes, groups);

@@ -249,6 +249,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             case MemberRetires { Group: var group, Member: var member }:
                 if (_hosts.TryGetValue((group.Value, member.Value), out var retiring))
                 {
+                    Log?.WriteLine($"{NowUs} retire {member} of {group}");
                     RemoveHost(retiring);
                 }
 
