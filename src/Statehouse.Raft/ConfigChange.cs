@@ -23,6 +23,9 @@ public readonly record struct ConfigChange(ConfigChangeKind Kind, NodeId Node, R
 {
     private const byte FormatVersion = 1;
 
+    /// <summary>Version 2 adds, after the context, the whole configuration the change results in.</summary>
+    private const byte FormatVersionWithResult = 2;
+
     /// <summary>Binary form: version, kind, node id, context length, context (little-endian).</summary>
     public byte[] Encode()
     {
@@ -35,12 +38,41 @@ public readonly record struct ConfigChange(ConfigChangeKind Kind, NodeId Node, R
         return bytes;
     }
 
-    /// <summary>Reads <see cref="Encode"/>'s form.</summary>
+    /// <summary>
+    /// The form a leader stores in the log: <see cref="Encode()"/>'s, version 2, followed by the configuration the change
+    /// results in (<see cref="Configuration.Encode"/>). A member that joined with an empty configuration cannot apply
+    /// a change to a membership it never knew (the bootstrap configuration is not in the log): it takes the result.
+    /// </summary>
+    internal byte[] Encode(Configuration result)
+    {
+        var change = Encode();
+        var configuration = result.Encode();
+        var bytes = new byte[change.Length + configuration.Length];
+        change.CopyTo(bytes, 0);
+        configuration.CopyTo(bytes, change.Length);
+        bytes[0] = FormatVersionWithResult;
+        return bytes;
+    }
+
+    /// <summary>The configuration a version-2 entry says its change results in; null for version 1.</summary>
+    internal static Configuration? DecodeResult(ReadOnlyMemory<byte> bytes)
+    {
+        var span = bytes.Span;
+        if (span.Length < 14 || span[0] != FormatVersionWithResult)
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(span[10..]);
+        return Configuration.Decode(span[(14 + length)..]);
+    }
+
+    /// <summary>Reads <see cref="Encode()"/>'s form (version 1, or version 2 with the resulting configuration after the context).</summary>
     /// <exception cref="FormatException">Not a change of a known version.</exception>
     public static ConfigChange Decode(ReadOnlyMemory<byte> bytes)
     {
         var span = bytes.Span;
-        if (span.Length < 14 || span[0] != FormatVersion)
+        if (span.Length < 14 || span[0] is not (FormatVersion or FormatVersionWithResult))
         {
             throw new FormatException("Not a Raft configuration change of a known format version.");
         }
@@ -52,12 +84,12 @@ public readonly record struct ConfigChange(ConfigChangeKind Kind, NodeId Node, R
         }
 
         var length = BinaryPrimitives.ReadInt32LittleEndian(span[10..]);
-        if (length < 0 || length != span.Length - 14)
+        if (length < 0 || (span[0] == FormatVersion ? length != span.Length - 14 : length > span.Length - 14))
         {
             throw new FormatException("Raft configuration change has a wrong context length.");
         }
 
-        return new ConfigChange(kind, new NodeId(BinaryPrimitives.ReadUInt64LittleEndian(span[2..])), bytes[14..]);
+        return new ConfigChange(kind, new NodeId(BinaryPrimitives.ReadUInt64LittleEndian(span[2..])), bytes.Slice(14, length));
     }
 
     /// <inheritdoc />

@@ -345,8 +345,21 @@ internal sealed class RaftLog
             }
 
             var change = ConfigChange.Decode(entries[i].Data);
-            var applied = Configuration.TryApply(change, out var next, out var error);
-            Invariant.Assert(applied, $"the configuration entry at {entries[i].Index} does not apply: {error}");
+            var result = ConfigChange.DecodeResult(entries[i].Data);
+            Configuration next;
+            if (result is not null && Configuration.Voters.Count == 0)
+            {
+                // A member that joined with an empty configuration does not know the membership the change applies to
+                // (a group always has a voter): the entry says what it results in.
+                next = result;
+            }
+            else
+            {
+                var applied = Configuration.TryApply(change, out next, out var error);
+                Invariant.Assert(applied, $"the configuration entry at {entries[i].Index} does not apply: {error}");
+                Invariant.Assert(result is null || result.Equals(next), $"the configuration entry at {entries[i].Index} results in {result}, not {next}");
+            }
+
             _configurations.Add((entries[i].Index, next));
         }
     }

@@ -34,7 +34,7 @@ public sealed partial class RaftNode
             return ConfigRefused("The leader has not committed an entry of its term yet; retry shortly.");
         }
 
-        if (!_log.Configuration.TryApply(change, out _, out var error))
+        if (!_log.Configuration.TryApply(change, out var result, out var error))
         {
             return ConfigRefused(error!);
         }
@@ -50,7 +50,8 @@ public sealed partial class RaftNode
             }
         }
 
-        var first = AppendAsLeader([new Entry(LogIndex.Zero, Term, EntryKind.ConfigChange, change.Encode())]);
+        // The entry carries the resulting membership too, for members that joined with an empty configuration.
+        var first = AppendAsLeader([new Entry(LogIndex.Zero, Term, EntryKind.ConfigChange, change.Encode(result))]);
         return new ProposeResult(ProposeStatus.Accepted, first, Term, Id);
     }
 

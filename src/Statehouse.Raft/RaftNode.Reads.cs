@@ -192,7 +192,9 @@ public sealed partial class RaftNode
     /// <summary>Once the term's first entry commits, the reads held back for it go ahead.</summary>
     private void ReleaseReadsAwaitingTermCommit()
     {
-        while (_readsAwaitingTermCommit.Count > 0)
+        // Only the reads held now: one that is held again (the commit did not reach this term) is not retried here,
+        // or this loop would never end.
+        for (var held = _readsAwaitingTermCommit.Count; held > 0; held--)
         {
             var (requestId, from) = _readsAwaitingTermCommit.Dequeue();
             HandleReadRequest(requestId, from);

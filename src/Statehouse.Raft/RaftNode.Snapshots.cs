@@ -131,6 +131,13 @@ public sealed partial class RaftNode
             return;
         }
 
+        if (_log.PendingSnapshot is not null)
+        {
+            // A complete snapshot waits for the host to install it: a chunk of another one would start a new staging
+            // area and drop the data that install needs. The leader resends it (SnapshotRetryTicks) once this is done.
+            return;
+        }
+
         if (!snapshot.SameSnapshot(_incoming))
         {
             if (m.SnapshotOffset != 0)

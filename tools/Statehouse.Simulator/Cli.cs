@@ -120,7 +120,7 @@ internal static class Cli
         var plant = settings.Plant == PlantedBug.None ? string.Empty : $" --plant {settings.Plant}";
         var mix = settings.Mix is { } m ? $" --mix {m}" : string.Empty;
         var seconds = settings.FaultPhaseUs is { } us ? string.Create(c, $" --seconds {us / 1e6}") : string.Empty;
-        output.WriteLine($"replay: scripts/simulate.sh --seeds 1 --first-seed {failure.Seed} --nodes {settings.Nodes} --groups {settings.Groups}{plant}{mix}{seconds} --keep-faults {string.Join(',', shortest.Select(f => f.Index))} --shrink-seconds 0");
+        output.WriteLine($"replay: scripts/simulate.sh --seeds 1 --first-seed {failure.Seed} --nodes {settings.Nodes} --groups {settings.Groups}{plant}{mix}{seconds} --keep-faults {(shortest.Count == 0 ? "none" : string.Join(',', shortest.Select(f => f.Index)))} --shrink-seconds 0");
     }
 
     /// <summary>Prints seeds-until-caught for one planted bug; false when some start did not catch it within the budget.</summary>

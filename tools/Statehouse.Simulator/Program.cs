@@ -13,11 +13,11 @@ var firstSeedOption = new Option<long>("--first-seed") { Description = "The firs
 var nodesOption = new Option<int>("--nodes") { Description = "Nodes per run (1-9).", DefaultValueFactory = _ => 3 };
 var groupsOption = new Option<int>("--groups") { Description = "Replica groups per run (1-16).", DefaultValueFactory = _ => 2 };
 var plantOption = new Option<string?>("--plant") { Description = "Plant a bug in every core (NAME), or list the planted bugs (list)." };
-var mixOption = new Option<string?>("--mix") { Description = "Force a fault mix: Crashes, Partitions, Leases, Snapshots, Churn, Everything (default: each seed picks)." };
-var secondsOption = new Option<double?>("--seconds") { Description = "Simulated seconds of faults per run (default 4; a 2 s quiet phase follows)." };
+var mixOption = new Option<string?>("--mix") { Description = "Force a fault mix: Crashes, Partitions, Leases, Snapshots, Churn, Everything, Divergence (default: each seed picks)." };
+var secondsOption = new Option<double?>("--seconds") { Description = "Simulated seconds of faults per run (default 4; a quiet phase follows, until every group has converged)." };
 var jobsOption = new Option<int>("--jobs") { Description = "Seeds run in parallel (each run is single-threaded).", DefaultValueFactory = _ => 1 };
 var shrinkOption = new Option<int>("--shrink-seconds") { Description = "Wall-clock budget for shrinking a failing schedule (0: do not shrink).", DefaultValueFactory = _ => 120 };
-var keepOption = new Option<string?>("--keep-faults") { Description = "Replay with only these faults of the seed's schedule (comma-separated indexes, as a shrunk schedule prints them)." };
+var keepOption = new Option<string?>("--keep-faults") { Description = "Replay with only these faults of the seed's schedule (comma-separated indexes as a shrunk schedule prints them, or none)." };
 var verboseOption = new Option<bool>("--verbose") { Description = "Print each seed's result and trace hash." };
 var logOption = new Option<string?>("--log") { Description = "Write every event and Ready of the run to this file (one seed)." };
 var root = new RootCommand("Statehouse deterministic simulator: the real Raft core on simulated time, network and disks; one seed replays a run.")
@@ -55,7 +55,9 @@ root.SetAction(parse =>
     {
         try
         {
-            keep = keepText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToHashSet();
+            keep = string.Equals(keepText, "none", StringComparison.OrdinalIgnoreCase)
+                ? []
+                : keepText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToHashSet();
         }
         catch (FormatException)
         {

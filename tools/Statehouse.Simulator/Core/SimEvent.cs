@@ -25,7 +25,15 @@ internal sealed record SyncCompletes(int Node, GroupId Group, NodeId Member, lon
 internal sealed record FaultStarts(int FaultIndex) : SimEvent;
 
 /// <summary>A fault of the schedule ends (heal, restart, disk back to normal).</summary>
-internal sealed record FaultEnds(int FaultIndex) : SimEvent;
+/// <param name="FaultIndex">The fault.</param>
+/// <param name="Shot">Which firing of a fault that fires more than once (0 otherwise).</param>
+internal sealed record FaultEnds(int FaultIndex, int Shot = 0) : SimEvent;
+
+/// <summary>A fault armed for the next new leader hits the node of the member that took office.</summary>
+/// <param name="FaultIndex">The fault.</param>
+/// <param name="Node">The new leader's node (−1: the fault finds its target itself).</param>
+/// <param name="Shot">Which firing it is (an armed isolation fires on every new leader while armed).</param>
+internal sealed record ArmedFaultFires(int FaultIndex, int Node, int Shot = 0) : SimEvent;
 
 /// <summary>A node that crashed comes back.</summary>
 internal sealed record NodeRestarts(int Node, long Incarnation) : SimEvent;
@@ -38,6 +46,9 @@ internal sealed record ClientTimesOut(int Client, long OpId) : SimEvent;
 
 /// <summary>The operator removes the host of a member whose removal committed.</summary>
 internal sealed record MemberRetires(GroupId Group, NodeId Member) : SimEvent;
+
+/// <summary>In the quiet phase: has every group converged? (The run ends when it has.)</summary>
+internal sealed record ConvergenceCheck : SimEvent;
 
 /// <summary>End of the faulty phase: heal everything, restart every node, stop the workloads.</summary>
 internal sealed record FaultPhaseEnds : SimEvent;

@@ -47,4 +47,19 @@ internal enum FaultKind : byte
 
     /// <summary>The operator takes the next membership step in a group (add a learner, promote it, remove a voter).</summary>
     Membership,
+
+    /// <summary>
+    /// Armed for the fault's duration: the next member of the group to take office crashes a few µs to ms later (by
+    /// the salt) — before its first entry is durable, or while it is bringing followers up to date.
+    /// </summary>
+    CrashNewLeader,
+
+    /// <summary>Armed likewise, but firing on every member that takes office while armed: each is isolated a moment later, for a while.</summary>
+    IsolateNewLeader,
+
+    /// <summary>
+    /// The worst case for a lease: leadership is handed to the voter with the slowest clock, and 150–350 ms later (its
+    /// lease in force) the leader is isolated from its peers for the fault's duration.
+    /// </summary>
+    IsolateSlowLeader,
 }

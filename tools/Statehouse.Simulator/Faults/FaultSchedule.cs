@@ -57,11 +57,20 @@ internal static class FaultSchedule
                 FaultKind.Crash or FaultKind.TornCrash or FaultKind.CrashLeader or FaultKind.DiskError => 5_000 + r.Next(600_000),
                 FaultKind.SlowDisk => 50_000 + r.Next(800_000),
                 FaultKind.DuplicateBurst or FaultKind.DelaySpike => 50_000 + r.Next(400_000),
+                FaultKind.CrashNewLeader => 200_000 + r.Next(1_000_000),
+                FaultKind.IsolateNewLeader => config.Mix == FaultMix.Divergence ? 1_000_000 + r.Next(2_000_000) : 500_000 + r.Next(1_500_000),
                 FaultKind.TransferLeader or FaultKind.Membership => 0,
                 _ => 50_000 + r.Next(1_200_000),
             };
+            if (config.Mix == FaultMix.Leases)
+            {
+                // Short partitions and crashes: the cluster heals and elects a stable leader before the next one.
+                duration = Math.Min(duration, 100_000 + (duration % 300_000));
+            }
+
             var salt = ((ulong)(uint)r.Next() << 32) | (uint)r.Next();
-            var leaderBased = kind is FaultKind.CrashLeader or FaultKind.IsolateLeader or FaultKind.TransferLeader or FaultKind.Membership;
+            var leaderBased = kind is FaultKind.CrashLeader or FaultKind.IsolateLeader or FaultKind.TransferLeader or FaultKind.Membership
+                or FaultKind.CrashNewLeader or FaultKind.IsolateNewLeader or FaultKind.IsolateSlowLeader;
             var global = kind is FaultKind.Split or FaultKind.DuplicateBurst or FaultKind.DelaySpike;
             faults.Add(new Fault(faults.Count, at, kind, leaderBased || global ? -1 : node, leaderBased ? group : -1, duration, salt));
         }

@@ -30,6 +30,15 @@ internal interface IHostWorld
     /// <summary>Starts an fsync of <paramref name="host"/>'s disk; <see cref="ModelHost.OnSyncCompleted"/> runs when it is done.</summary>
     void StartSync(ModelHost host, long syncId);
 
+    /// <summary>A member has just taken office (faults armed for new leaders fire on it).</summary>
+    void OnTookOffice(ModelHost host);
+
+    /// <summary>A leader's commit index has just moved (faults armed for that moment fire on it).</summary>
+    void OnLeaderCommitted(ModelHost host);
+
+    /// <summary>Adds to a run statistic (diagnostics for the report; never a check).</summary>
+    void Count(string stat, long by = 1);
+
     /// <summary>A host applied an entry (the operator watches for its membership changes).</summary>
     void OnApplied(ModelHost host, Entry entry);
 }

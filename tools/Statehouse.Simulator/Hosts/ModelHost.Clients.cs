@@ -75,13 +75,13 @@ internal sealed partial class ModelHost
     /// <summary>Serves every confirmed read whose index the state machine has reached (ReadIndex, thesis §6.4 step 4).</summary>
     private void ServeWaitingReads()
     {
-        var served = 0;
+        var kept = 0;
         for (var i = 0; i < _waitingReads.Count; i++)
         {
             var (index, request) = _waitingReads[i];
             if (index > _applied)
             {
-                _waitingReads[served++] = _waitingReads[i];
+                _waitingReads[kept++] = _waitingReads[i];
                 continue;
             }
 
@@ -90,7 +90,7 @@ internal sealed partial class ModelHost
                 : new ClientReply(request.Client, request.OpId, request.Attempt, ReplyStatus.Ok, Node, ReadValue: _machine.Read(request.Key)));
         }
 
-        _waitingReads.RemoveRange(served, _waitingReads.Count - served);
+        _waitingReads.RemoveRange(kept, _waitingReads.Count - kept);
     }
 
     private readonly record struct PendingWrite(ClientRequest Request, Term Term);

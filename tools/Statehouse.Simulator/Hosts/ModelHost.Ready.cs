@@ -41,7 +41,19 @@ internal sealed partial class ModelHost
 
         if (ready.HardState is { } hardState)
         {
+            if (core.Role == RaftRole.Leader && hardState.Commit > Storage.Image.HardState.Commit
+                && Storage.Image.TryGetTerm(hardState.Commit, out var committedTerm) && committedTerm != core.Term)
+            {
+                // Diagnostics only: a correct leader commits entries of its own term (thesis §3.6.2).
+                _world.Count("leader commits at an earlier term's entry");
+            }
+
+            var committed = core.Role == RaftRole.Leader && hardState.Commit > Storage.Image.HardState.Commit;
             Storage.Write(new HardStateOp(hardState));
+            if (committed)
+            {
+                _world.OnLeaderCommitted(this);
+            }
         }
 
         if (_tookOfficeIn is { } term)

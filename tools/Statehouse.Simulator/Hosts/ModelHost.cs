@@ -196,6 +196,7 @@ internal sealed partial class ModelHost
         {
             _lastLedTerm = core.Term;
             _tookOfficeIn = core.Term;
+            _world.OnTookOffice(this);
         }
     }
 

@@ -32,8 +32,17 @@ internal sealed record RunConfig
     /// <summary>Length of the faulty phase (faults, workloads), simulated µs.</summary>
     public long FaultPhaseUs { get; init; } = 4_000_000;
 
-    /// <summary>Length of the quiet phase after it (healed, restarted, no workload) that must end converged.</summary>
-    public long QuietUs { get; init; } = 2_000_000;
+    /// <summary>
+    /// The quiet phase after it (healed, restarted, no new operations) ends as soon as every group has converged
+    /// (checked every <see cref="ConvergenceCheckUs"/> from <see cref="MinQuietUs"/> on); not converged by this long
+    /// after the faults stopped is a liveness failure.
+    /// </summary>
+    public long MaxQuietUs { get; init; } = 10_000_000;
+
+    /// <summary>Quiet time before the first convergence check (every client operation has timed out or finished by then).</summary>
+    public long MinQuietUs { get; init; } = 300_000;
+
+    public long ConvergenceCheckUs { get; init; } = 50_000;
 
     /// <summary>Nominal tick interval; a node's own interval is this divided by its clock rate.</summary>
     public long TickUs { get; init; } = 10_000;
@@ -101,6 +110,9 @@ internal sealed record RunConfig
 
     public int BankClients { get; init; } = 2;
 
+    /// <summary>How many of the register clients only read (they stay with the leader they believe in, as readers do).</summary>
+    public int ReaderClients { get; init; }
+
     /// <summary>Register keys per group.</summary>
     public int Keys { get; init; } = 2;
 
@@ -122,7 +134,7 @@ internal sealed record RunConfig
     public long MaxEvents { get; init; } = 20_000_000;
 
     /// <summary>Simulated end of the run.</summary>
-    public long EndUs => FaultPhaseUs + QuietUs;
+    public long EndUs => FaultPhaseUs + MaxQuietUs;
 
     /// <summary>Draws a run's configuration from its seed (the config stream).</summary>
     /// <param name="seed">The run's seed.</param>
@@ -135,17 +147,24 @@ internal sealed record RunConfig
         SimulatorAssert.That(nodes is >= 1 and <= 9, "1 to 9 nodes");
         SimulatorAssert.That(groups is >= 1 and <= 16, "1 to 16 groups");
         var r = Seeds.Stream(seed, StreamKind.Config);
-        var chosen = mix ?? (FaultMix)r.Next(6);
+        var chosen = mix ?? (FaultMix)r.Next(7);
+        var divergence = chosen == FaultMix.Divergence;
         var lease = chosen == FaultMix.Leases || (chosen == FaultMix.Everything && r.Next(4) == 0);
-        var drift = lease ? 0.1 + (0.2 * r.NextDouble()) : (double?)null;
+        var leaseMix = chosen == FaultMix.Leases;
+
+        // A wide drift bound and a long election timeout make the margin the bound buys (E·(1 − 1/(1+d)) ticks) wide
+        // enough that a lease trusting the whole timeout is caught; the bound itself keeps the core safe.
+        var drift = leaseMix ? 0.25 + (0.2 * r.NextDouble()) : lease ? 0.1 + (0.2 * r.NextDouble()) : (double?)null;
         var rates = new double[nodes];
+        var slow = r.Next(nodes);
         for (var i = 0; i < nodes; i++)
         {
-            // With leases, clocks sit at the two ends of the allowed band (just inside it): the worst case the bound admits.
-            rates[i] = drift is { } d ? 1 + (r.Next(2) == 0 ? 0 : d * 0.995) : 1 + (0.3 * r.NextDouble());
+            // With leases, one clock is slow and the others run as fast as the bound admits (just inside it): the worst
+            // case for the slow node's lease, since its voters' clocks time out early.
+            rates[i] = drift is { } d ? (i == slow ? 1 : 1 + (d * 0.995)) : 1 + (0.3 * r.NextDouble());
         }
 
-        var electionTicks = lease ? 20 : 8 + r.Next(13);
+        var electionTicks = leaseMix ? 30 : lease ? 20 : divergence ? 6 + r.Next(5) : 8 + r.Next(13);
         var snapshots = chosen == FaultMix.Snapshots;
         return new RunConfig
         {
@@ -161,8 +180,10 @@ internal sealed record RunConfig
             PreVote = chosen == FaultMix.Churn ? r.Next(2) == 0 : r.Next(5) != 0,
             CheckQuorum = lease || r.Next(7) != 0,
             LeaseDriftRatio = drift,
-            MaxAppendBytes = r.Next(5) switch { 0 or 1 => 64, 2 => 512, _ => 1 << 20 },
-            MaxInflightAppends = r.Next(3) switch { 0 => 1, 1 => 4, _ => 256 },
+            // 1 byte: one entry per Append (at least one is always sent), so a new leader's catch-up of older terms'
+            // entries takes one round trip per entry — the window where counting replicas would commit them.
+            MaxAppendBytes = divergence ? 1 : r.Next(5) switch { 0 => 1, 1 => 64, 2 => 512, _ => 1 << 20 },
+            MaxInflightAppends = divergence ? 1 + r.Next(4) : r.Next(3) switch { 0 => 1, 1 => 4, _ => 256 },
             MaxCommittedBytesPerReady = r.Next(3) == 0 ? 128 : 8L << 20,
             SnapshotChunkBytes = snapshots ? 8 + r.Next(40) : 32 + r.Next(480),
             MaxInflightSnapshotChunks = 1 + r.Next(4),
@@ -176,8 +197,11 @@ internal sealed record RunConfig
             SlowMessagePermille = r.Next(11),
             SyncMinUs = chosen == FaultMix.Crashes ? 200 : 30,
             SyncMaxUs = chosen == FaultMix.Crashes ? 2_000 : 300,
-            MeanFaultGapUs = 150_000 + r.Next(250_000),
-            ClientTimeoutUs = lease ? 60_000 : 100_000 + r.Next(150_000),
+            // Leases: sparse faults, so a leader is often stable (its lease in force) when it gets cut off.
+            MeanFaultGapUs = leaseMix ? 500_000 + r.Next(300_000) : divergence ? 400_000 + r.Next(400_000) : 150_000 + r.Next(250_000),
+            ClientTimeoutUs = leaseMix ? 40_000 : lease ? 60_000 : 100_000 + r.Next(150_000),
+            RegisterClients = leaseMix ? 4 : 3,
+            ReaderClients = leaseMix ? 2 : 0,
         };
     }
 

@@ -7,7 +7,10 @@ namespace Statehouse.Simulator.Running;
 
 internal sealed partial class Simulation
 {
-    private readonly Dictionary<int, ActiveFault> _active = [];
+    private readonly Dictionary<(int Index, int Shot), ActiveFault> _active = [];
+    private readonly List<Fault> _armed = [];
+    private readonly Dictionary<int, int> _shots = [];
+    private readonly Dictionary<(ulong Group, ulong Member), (Raft.Term Term, int Index, int Shot)> _atFirstCommit = [];
     private Dictionary<int, Fault>? _faultsByIndex;
     private int _faultsInjected;
 
@@ -25,7 +28,7 @@ internal sealed partial class Simulation
             return;
         }
 
-        _current = $"fault {fault.Describe()}";
+        _current = ("starting a fault", fault);
         Log?.WriteLine($"{NowUs} fault {fault.Describe()}");
         var injected = true;
         switch (fault.Kind)
@@ -87,6 +90,28 @@ internal sealed partial class Simulation
             case FaultKind.Membership:
                 injected = MembershipStep(fault);
                 break;
+            case FaultKind.IsolateSlowLeader:
+                if (LeaderOf(fault.Group) is { Core: { } core } current)
+                {
+                    var slowest = core.Configuration.Voters.MinBy(v => _nodes[NodeOf(v)].ClockRate);
+                    if (slowest != current.Member)
+                    {
+                        current.Enqueue(new TransferInput(slowest));
+                    }
+
+                    _queue.Schedule(NowUs + Fault.SlowLeaderDelayUs(fault.Salt), new ArmedFaultFires(fault.Index, -1));
+                }
+                else
+                {
+                    injected = false;
+                }
+
+                break;
+            case FaultKind.CrashNewLeader or FaultKind.IsolateNewLeader:
+                // Armed until its end; counted as injected only if it fires.
+                _armed.Add(fault);
+                injected = false;
+                break;
             default:
                 injected = false;
                 break;
@@ -98,18 +123,92 @@ internal sealed partial class Simulation
         }
     }
 
-    private void Activate(Fault fault, List<(int From, int To)> cuts)
+    private void Activate(Fault fault, List<(int From, int To)> cuts, long? endUs = null, int shot = 0)
     {
         foreach (var (from, to) in cuts)
         {
             _network.Cut(from, to);
         }
 
-        _active[fault.Index] = new ActiveFault(fault, cuts);
-        _queue.Schedule(fault.EndUs, new FaultEnds(fault.Index));
+        _active[(fault.Index, shot)] = new ActiveFault(fault, cuts);
+        _queue.Schedule(endUs ?? fault.EndUs, new FaultEnds(fault.Index, shot));
     }
 
-    private void EndFault(int index)
+    /// <inheritdoc />
+    public void OnTookOffice(ModelHost host)
+    {
+        for (var i = 0; i < _armed.Count; i++)
+        {
+            var fault = _armed[i];
+            if (NowUs > fault.EndUs)
+            {
+                _armed.RemoveAt(i--);
+                continue;
+            }
+
+            if ((ulong)fault.Group + 1 != host.Group.Value)
+            {
+                continue;
+            }
+
+            // A crash fires once; an isolation fires on every new leader while armed (leader churn, divergent logs).
+            var shot = _shots.GetValueOrDefault(fault.Index);
+            _shots[fault.Index] = shot + 1;
+            if (fault.Kind == FaultKind.CrashNewLeader)
+            {
+                _armed.RemoveAt(i);
+            }
+
+            var salt = Fault.ShotSalt(fault.Salt, shot);
+            if (fault.Kind == FaultKind.IsolateNewLeader && Fault.AtFirstCommit(salt))
+            {
+                _atFirstCommit[(host.Group.Value, host.Member.Value)] = (host.Core!.Term, fault.Index, shot);
+                return;
+            }
+
+            _queue.Schedule(NowUs + Fault.NewLeaderDelayUs(salt), new ArmedFaultFires(fault.Index, host.Node, shot));
+            return;
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnLeaderCommitted(ModelHost host)
+    {
+        if (_atFirstCommit.Remove((host.Group.Value, host.Member.Value), out var waiting) && host.Core?.Term == waiting.Term)
+        {
+            _queue.Schedule(NowUs, new ArmedFaultFires(waiting.Index, host.Node, waiting.Shot));
+        }
+    }
+
+    private void FireArmed(Fault fault, int node, int shot)
+    {
+        if (fault.Kind == FaultKind.IsolateSlowLeader && !WorkloadsStopped && LeaderOf(fault.Group) is { } leader)
+        {
+            Log?.WriteLine($"{NowUs} isolating {leader.Member} on node {leader.Node + 1}: {fault.Describe()}");
+            Activate(fault, Isolation(leader.Node, outgoing: true, incoming: true), NowUs + fault.DurationUs);
+            return;
+        }
+
+        if (WorkloadsStopped || node < 0 || !_nodes[node].Up)
+        {
+            return;
+        }
+
+        Log?.WriteLine($"{NowUs} armed fault fires on node {node + 1} (shot {shot}): {fault.Describe()}");
+        _faultsInjected++;
+        var salt = Fault.ShotSalt(fault.Salt, shot);
+        var lastsUs = Fault.DownOrIsolatedUs(salt);
+        if (fault.Kind == FaultKind.CrashNewLeader)
+        {
+            CrashNode(_nodes[node], (salt & 1) == 1 ? salt : 0, lastsUs, fault.Index);
+        }
+        else
+        {
+            Activate(fault, Isolation(node, outgoing: true, incoming: true), NowUs + lastsUs, shot);
+        }
+    }
+
+    private void EndFault((int Index, int Shot) index)
     {
         if (!_active.Remove(index, out var active))
         {
@@ -138,13 +237,15 @@ internal sealed partial class Simulation
     /// <summary>The quiet phase: every fault ends, every node comes back, clients start nothing new.</summary>
     private void EndFaultPhase()
     {
-        _current = "ending the fault phase";
+        _current = ("ending the fault phase", null);
         foreach (var index in _active.Keys.Order().ToList())
         {
             EndFault(index);
         }
 
         SimulatorAssert.That(!_network.AnyCut(), "every cut link is restored");
+        _armed.Clear();
+        _atFirstCommit.Clear();
         WorkloadsStopped = true;
         foreach (var node in _nodes)
         {
@@ -195,7 +296,7 @@ internal sealed partial class Simulation
         Count("restarts");
         foreach (var host in node.Hosts.ToArray())
         {
-            _current = $"restarting {host.Member} of {host.Group}";
+            _current = ("restarting", host);
             host.Start();
         }
 
@@ -283,7 +384,11 @@ internal sealed partial class Simulation
             return false;
         }
 
-        leader.Enqueue(new TransferInput(voters[(int)(fault.Salt % (ulong)voters.Count)]));
+        // In the lease mix the target is the voter with the slowest clock: its voters time out soonest against its lease.
+        var target = Config.Mix == FaultMix.Leases
+            ? voters.MinBy(v => _nodes[NodeOf(v)].ClockRate)
+            : voters[(int)(fault.Salt % (ulong)voters.Count)];
+        leader.Enqueue(new TransferInput(target));
         return true;
     }
 

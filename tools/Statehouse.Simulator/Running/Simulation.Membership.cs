@@ -43,12 +43,8 @@ internal sealed partial class Simulation
         }
         else if (FreeNode(configuration, fault.Salt) is { } free)
         {
-            // Leftovers of an earlier attempt on that node go first (a member whose addition never committed).
-            foreach (var stale in _nodes[free].Hosts.Where(h => h.Group == leader.Group).ToList())
-            {
-                RemoveHost(stale);
-            }
-
+            // No clean-up of other hosts of the group on that node: the leader's configuration may hold a removal that
+            // never commits, so such a host may still be a member. Joiners whose addition failed retire on their own.
             var id = new NodeId(((ulong)admin.Joins[free]++ + 1) * IdStride + (ulong)free + 1);
             joiner = new ModelHost(this, free, leader.Group, id, Configuration.Empty);
             AddHost(joiner);
@@ -68,6 +64,7 @@ internal sealed partial class Simulation
         Count("membership changes proposed");
         leader.Enqueue(new ConfigChangeInput(change, result =>
         {
+            Log?.WriteLine($"{NowUs} membership {change} proposed to {leader.Member} of {leader.Group}: {result}");
             admin.ProposingSinceUs = null;
             if (result.Accepted)
             {
@@ -99,6 +96,7 @@ internal sealed partial class Simulation
         }
 
         admin.Pending = null;
+        Log?.WriteLine($"{NowUs} membership {pending.Change} at {pending.Index}/{pending.Term}: {host.Member} applied {entry.Index}/{entry.Term}");
         if (entry.Term == pending.Term)
         {
             Count("membership changes committed");

@@ -28,7 +28,9 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     private readonly IReadOnlyList<Fault> _schedule;
     private readonly TraceHasher _trace = new();
     private readonly Dictionary<string, long> _stats = new(StringComparer.Ordinal);
-    private string _current = "setup";
+    // What the run was doing, formatted only when something fails (formatting it per event would cost more than the event).
+    private (string What, object? Subject) _current = ("setup", null);
+    private bool _converged;
 
     public Simulation(RunConfig config, IReadOnlyList<Fault> schedule, TextWriter? log = null)
     {
@@ -76,15 +78,14 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         try
         {
             Setup();
-            while (_queue.TryNext(Config.EndUs, out var next))
+            while (!_converged && _queue.TryNext(Config.EndUs, out var next))
             {
                 SimulatorAssert.That(_queue.Processed <= Config.MaxEvents, "the run exceeded its event budget");
                 Trace(next);
                 Dispatch(next);
             }
 
-            _queue.AdvanceTo(Config.EndUs);
-            _current = "final checks";
+            _current = ("final checks", null);
             violation = FinalChecks();
         }
         catch (ViolationException ex)
@@ -93,17 +94,17 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         }
         catch (RaftInvariantException ex)
         {
-            violation = new Violation("core-invariant", $"{ex.Message} (in {_current}) {TopFrames(ex)}", NowUs);
+            violation = new Violation("core-invariant", $"{ex.Message} (in {Describe(_current)}) {TopFrames(ex)}", NowUs);
         }
         catch (SimulatorAssertException ex)
         {
-            violation = new Violation("simulator-assert", $"{ex.Message} (in {_current}) {TopFrames(ex)}", NowUs);
+            violation = new Violation("simulator-assert", $"{ex.Message} (in {Describe(_current)}) {TopFrames(ex)}", NowUs);
         }
 #pragma warning disable CA1031 // Any other exception out of the core or the model is a failure of the run, reported as such.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            violation = new Violation("unexpected-exception", $"{ex.GetType().Name}: {ex.Message} (in {_current}) {TopFrames(ex)}", NowUs);
+            violation = new Violation("unexpected-exception", $"{ex.GetType().Name}: {ex.Message} (in {Describe(_current)}) {TopFrames(ex)}", NowUs);
         }
 
         _trace.Add(violation is null ? 0 : 1);
@@ -155,7 +156,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             _admins[g] = new GroupAdmin(Config.Nodes);
             for (var c = 0; c < Config.RegisterClients + Config.BankClients; c++)
             {
-                _clients.Add(new SimClient(this, _clients.Count, group, bank: c >= Config.RegisterClients));
+                _clients.Add(new SimClient(this, _clients.Count, group, bank: c >= Config.RegisterClients, readOnly: c < Config.ReaderClients));
             }
         }
 
@@ -163,7 +164,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         {
             foreach (var host in node.Hosts)
             {
-                _current = $"starting {host.Member} of {host.Group}";
+                _current = ("starting", host);
                 host.Start();
             }
 
@@ -212,7 +213,8 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 DeliverRequest(request, to);
                 break;
             case ReplyArrives { Reply: var reply }:
-                _current = $"client {reply.Client}";
+                _current = ("client", reply);
+                Log?.WriteLine($"{NowUs} reply {reply}");
                 _clients[reply.Client].OnReply(reply);
                 break;
             case NodeTicks { Node: var node, Incarnation: var incarnation }:
@@ -224,8 +226,11 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             case FaultStarts { FaultIndex: var index }:
                 StartFault(FaultAt(index));
                 break;
-            case FaultEnds { FaultIndex: var index }:
-                EndFault(index);
+            case FaultEnds { FaultIndex: var index, Shot: var shot }:
+                EndFault((index, shot));
+                break;
+            case ArmedFaultFires { FaultIndex: var index, Node: var node, Shot: var shot }:
+                FireArmed(FaultAt(index), node, shot);
                 break;
             case NodeRestarts { Node: var node, Incarnation: var incarnation }:
                 if (!_nodes[node].Up && _nodes[node].Incarnation == incarnation)
@@ -235,7 +240,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
                 break;
             case ClientWakes { Client: var client }:
-                _current = $"client {client}";
+                _current = ("client", client);
                 _clients[client].OnWake();
                 break;
             case ClientTimesOut { Client: var client, OpId: var op }:
@@ -244,12 +249,22 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             case MemberRetires { Group: var group, Member: var member }:
                 if (_hosts.TryGetValue((group.Value, member.Value), out var retiring))
                 {
+                    Log?.WriteLine($"{NowUs} retire {member} of {group}");
                     RemoveHost(retiring);
                 }
 
                 break;
             case FaultPhaseEnds:
                 EndFaultPhase();
+                _queue.Schedule(NowUs + Config.MinQuietUs, new ConvergenceCheck());
+                break;
+            case ConvergenceCheck:
+                _converged = NotConverged() is null;
+                if (!_converged)
+                {
+                    _queue.Schedule(NowUs + Config.ConvergenceCheckUs, new ConvergenceCheck());
+                }
+
                 break;
             default:
                 throw new SimulatorAssertException($"unknown event {next}");
@@ -269,7 +284,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
         if (_hosts.TryGetValue((message.Group.Value, message.To.Value), out var host) && host.Node == arrives.ToNode)
         {
-            _current = $"{message.To} of {message.Group} stepping {message}";
+            _current = ("stepping", message);
             Log?.WriteLine($"{NowUs} deliver {message.Group} {message}");
             host.Enqueue(new StepInput(message));
         }
@@ -298,7 +313,8 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             return;
         }
 
-        _current = $"{target.Member} of {target.Group} handling a request of client {request.Client}";
+        _current = ("handling", request);
+        Log?.WriteLine($"{NowUs} request at node {to + 1} {request}");
         target.Enqueue(new RequestInput(request));
     }
 
@@ -311,7 +327,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
         foreach (var host in node.Hosts.ToArray())
         {
-            _current = $"{host.Member} of {host.Group} ticking";
+            _current = ("ticking", host);
             host.Enqueue(TickInput.Instance);
         }
 
@@ -335,7 +351,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             return;
         }
 
-        _current = $"{host.Member} of {host.Group} finishing a Ready after its fsync";
+        _current = ("finishing a Ready after its fsync", host);
         host.OnSyncCompleted(sync.SyncId);
     }
 
@@ -379,13 +395,17 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 _trace.Add(6);
                 _trace.Add(index);
                 break;
-            case FaultEnds { FaultIndex: var index }:
+            case FaultEnds { FaultIndex: var index, Shot: var shot }:
                 _trace.Add(7);
-                _trace.Add(index);
+                _trace.Add(((long)index << 16) | (long)shot);
                 break;
             case NodeRestarts { Node: var node }:
                 _trace.Add(8);
                 _trace.Add(node);
+                break;
+            case ArmedFaultFires { FaultIndex: var index, Node: var node, Shot: var shot }:
+                _trace.Add(13);
+                _trace.Add(((long)index << 24) | ((long)shot << 8) | (long)(node + 1));
                 break;
             case ClientWakes { Client: var client }:
                 _trace.Add(9);
@@ -399,13 +419,17 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 _trace.Add(11);
                 _trace.Add((long)((group.Value << 32) ^ member.Value));
                 break;
+            case ConvergenceCheck:
+                _trace.Add(14);
+                break;
             default:
                 _trace.Add(12);
                 break;
         }
     }
 
-    private void Count(string stat, long by = 1) => _stats[stat] = _stats.GetValueOrDefault(stat) + by;
+    /// <inheritdoc />
+    public void Count(string stat, long by = 1) => _stats[stat] = _stats.GetValueOrDefault(stat) + by;
 
     private void CollectStats()
     {
@@ -420,6 +444,14 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         _stats["redirects"] = History.Redirects;
         _stats["host inputs dropped"] = _hosts.Values.Sum(h => h.InputsDropped);
     }
+
+    private static string Describe((string What, object? Subject) current) => current.Subject switch
+    {
+        null => current.What,
+        ModelHost host => $"{host.Member} of {host.Group} {current.What}",
+        Message message => $"{message.To} of {message.Group} {current.What} {message}",
+        _ => $"{current.What} {current.Subject}",
+    };
 
     private static string TopFrames(Exception ex)
     {

@@ -20,8 +20,9 @@ internal sealed class SimClient
     private int _target;
     private Pending? _pending;
 
-    public SimClient(IClientWorld world, int id, GroupId group, bool bank)
+    public SimClient(IClientWorld world, int id, GroupId group, bool bank, bool readOnly = false)
     {
+        IsReadOnly = readOnly;
         _world = world;
         Id = id;
         Group = group;
@@ -35,6 +36,9 @@ internal sealed class SimClient
     public GroupId Group { get; }
 
     public bool IsBank { get; }
+
+    /// <summary>A register client that only reads.</summary>
+    public bool IsReadOnly { get; }
 
     /// <summary>A client event: resend after a redirect's pause, or start the next operation.</summary>
     public void OnWake()
@@ -183,7 +187,7 @@ internal sealed class SimClient
         var key = $"g{Group.Value}/k{_random.Next(_world.Config.Keys)}";
         var op = ++_nextOpId;
         var value = $"c{Id}-{op}";
-        var roll = _random.Next(100);
+        var roll = IsReadOnly ? 100 : _random.Next(100);
         if (roll < 35)
         {
             return new ClientRequest(Id, op, 0, Group, ClientOpKind.Write, key, value, null, null, 0);

@@ -1,0 +1,45 @@
+using Statehouse.Raft.Tests.Harness;
+
+namespace Statehouse.Raft.Tests.Regressions;
+
+/// <summary>
+/// Found by the simulator (seed 1057, 3 nodes, 2 groups, faults #0 and #1: remove a voter, then add a learner on its
+/// node): a member that joins with an empty configuration replays membership changes relative to a configuration it
+/// never knew (the group's bootstrap one is not in the log), so it either stops on an invariant or believes in a
+/// wrong set of voters.
+/// </summary>
+public sealed class JoinWithEmptyConfigurationTests
+{
+    [Fact]
+    public void PromotedJoiner_KnowsEveryVoter()
+    {
+        var cluster = new MemoryCluster(3);
+        cluster.Elect(1);
+        cluster.Add(new NodeId(4), new MemoryRaftStorage(Configuration.Empty));
+        Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.AddLearner, new NodeId(4), default)).Accepted);
+        cluster.Stabilize();
+        cluster.TickAll(2);
+        Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.PromoteLearner, new NodeId(4), default)).Accepted);
+        cluster.Stabilize();
+
+        // With only itself as a voter it would elect itself alone: two leaders.
+        Assert.Equal(cluster[1].Configuration, cluster[4].Configuration);
+        Assert.Equal(4, cluster[4].Configuration.Voters.Count);
+    }
+
+    [Fact]
+    public void Joiner_ReplaysEarlierMembershipChanges_FromTheStartOfTheLog()
+    {
+        var cluster = new MemoryCluster(3);
+        cluster.Elect(1);
+        Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.Remove, new NodeId(3), default)).Accepted);
+        cluster.Stabilize();
+        cluster.Add(new NodeId(4), new MemoryRaftStorage(Configuration.Empty));
+        Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.AddLearner, new NodeId(4), default)).Accepted);
+        cluster.Stabilize();
+        cluster.TickAll(2);
+
+        Assert.Equal(cluster[1].LastIndex, cluster[4].LastIndex);
+        Assert.Equal(new Configuration([new NodeId(1), new NodeId(2)], [new NodeId(4)]), cluster[4].Configuration);
+    }
+}
