@@ -175,9 +175,14 @@ public sealed class MemoryRaftStorage : IRaftLogStorage
             throw new ArgumentOutOfRangeException(nameof(meta), $"A snapshot at {meta.Index} cannot compact a log of [{FirstIndex}, {LastIndex}].");
         }
 
-        SetSnapshot(meta, data);
         var drop = (int)(meta.Index - _snapshotIndex);
-        _snapshotTerm = _entries[drop - 1].Term;
+        if (_entries[drop - 1].Term != meta.Term)
+        {
+            throw new ArgumentException($"The snapshot says term {meta.Term} at {meta.Index}; the log has {_entries[drop - 1].Term}.", nameof(meta));
+        }
+
+        SetSnapshot(meta, data);
+        _snapshotTerm = meta.Term;
         _entries.RemoveRange(0, drop);
         _snapshotIndex = meta.Index;
     }
