@@ -18,7 +18,7 @@ public sealed class MemoryRaftStorage : IRaftLogStorage
 
     /// <summary>
     /// Empty storage of a member that bootstraps with <paramref name="configuration"/>, or joins later with
-    /// <see cref="Configuration.Empty"/> (it then starts from the leader's snapshot, which records the membership).
+    /// <see cref="Configuration.Empty"/> (it learns the membership from the configuration entries it receives, or from a snapshot).
     /// </summary>
     public MemoryRaftStorage(Configuration configuration) => _bootstrap = configuration;
 

@@ -347,10 +347,11 @@ internal sealed class RaftLog
             var change = ConfigChange.Decode(entries[i].Data);
             var result = ConfigChange.DecodeResult(entries[i].Data);
             Configuration next;
-            if (result is not null && Configuration.Voters.Count == 0)
+            if (Configuration.Voters.Count == 0)
             {
                 // A member that joined with an empty configuration does not know the membership the change applies to
-                // (a group always has a voter): the entry says what it results in.
+                // (a group always has a voter): the entry says what it results in. So it can take the log from index 1.
+                Invariant.Assert(result is not null, $"the configuration entry at {entries[i].Index} does not carry its result, and this member knows no membership to apply it to");
                 next = result;
             }
             else

@@ -209,15 +209,6 @@ public sealed partial class RaftNode
 
     private void HandleAppend(Message m)
     {
-        if (m.Index == LogIndex.Zero && _log.Configuration.Voters.Count == 0 && _log.Configuration.Learners.Count == 0)
-        {
-            // A member that joined with no configuration cannot take the log from index 1: the bootstrap membership
-            // is not in the log, so replaying it would build a wrong configuration (§4.1 needs every member to agree
-            // on what each configuration entry yields). It asks for a snapshot, which records the membership.
-            Send(Reply(m, MessageKind.AppendResponse) with { Index = LogIndex.Zero, Reject = true });
-            return;
-        }
-
         if (m.Index < _log.Committed)
         {
             // Everything up to our commit index matches the leader's log (§3.6): say so, and it resumes from there.
@@ -264,18 +255,6 @@ public sealed partial class RaftNode
         }
 
         progress.RecentActive = true;
-        if (m.Reject && m.Index == LogIndex.Zero)
-        {
-            // Index 0 always matches, so this is a member with no configuration yet asking for a snapshot (see
-            // HandleAppend). Without one the probe waits for the next heartbeat's answer and asks again.
-            if (progress.State != ProgressState.Snapshot && _storage.Snapshot is not null)
-            {
-                StartSnapshot(m.From, progress);
-            }
-
-            return;
-        }
-
         if (m.Reject)
         {
             // Where the leader should probe next: the follower's hint, moved back to where our terms agree.

@@ -17,6 +17,8 @@ public sealed class RegressionSeedTests
     [InlineData(1001381L, 3, 2)]   // an install whose staged data its own chunks had dropped (SnapshotWhileInstallPendingTests)
     [InlineData(26022L, 3, 2)]     // the same, found again by the long run on a build older than 8b895df
     [InlineData(200961L, 5, 3)]    // the same with no fault at all: two snapshots' chunks interleaving at one follower
+    [InlineData(11405L, 3, 2)]     // a joiner waited for ever for a snapshot (JoinWithEmptyConfigurationTests)
+    [InlineData(204449L, 5, 3)]    // the same, 5 nodes
     public void Seed_Passes(long seed, int nodes, int groups)
     {
         var batch = SeedBatch.Run(new SimulatorSettings(nodes, groups), seed, 1, jobs: 1, progress: null, TimeSpan.MaxValue);

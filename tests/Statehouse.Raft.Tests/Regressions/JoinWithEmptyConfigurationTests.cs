@@ -47,6 +47,38 @@ public sealed class JoinWithEmptyConfigurationTests
         Assert.Equal(new Configuration([new NodeId(1), new NodeId(2)], [new NodeId(4)]), cluster[4].Configuration);
     }
 
+    /// <summary>
+    /// Found by the long simulator run (seeds 11405 of 3 × 2 and 204449 of 5 × 3: liveness): with the refusal of
+    /// 0324310 a joiner waited for a snapshot the leader never took when writes stopped, and stayed at index 0 for
+    /// ever. Configuration entries carry their result (971ae15), so the joiner takes the log from index 1.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Joiner_CatchesUp_WhenTheLeaderHasNoSnapshot(bool removeFirst)
+    {
+        var cluster = new MemoryCluster(3);
+        cluster.Elect(1);
+        if (removeFirst)
+        {
+            Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.Remove, new NodeId(3), default)).Accepted);
+            cluster.Stabilize();
+        }
+
+        cluster.Add(new NodeId(4), new MemoryRaftStorage(Configuration.Empty));
+        Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.AddLearner, new NodeId(4), default)).Accepted);
+        cluster.Stabilize();
+        cluster.TickAll(2);
+        cluster.Stabilize();
+
+        Assert.Equal(cluster[1].LastIndex, cluster[4].LastIndex);
+        Assert.Equal(cluster[1].Configuration, cluster[4].Configuration);
+        Assert.True(cluster[1].ProposeConfigChange(new ConfigChange(ConfigChangeKind.PromoteLearner, new NodeId(4), default)).Accepted);
+        cluster.Stabilize();
+        Assert.Equal(cluster[1].Configuration, cluster[4].Configuration);
+        Assert.Equal(removeFirst ? 3 : 4, cluster[4].Configuration.Voters.Count);
+    }
+
     /// <summary>The leader snapshots at its applied index (the membership there is in the snapshot) and drops the log under it.</summary>
     private static void CompactLeader(MemoryCluster cluster)
     {

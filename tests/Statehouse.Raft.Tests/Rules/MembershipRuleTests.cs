@@ -105,24 +105,30 @@ public sealed class MembershipRuleTests
         Assert.False(rig.Node.Campaign());
     }
 
-    // §4.1: a member that joins with no configuration must not build its membership from the log (the bootstrap
-    // membership is not in it); it asks for a snapshot (core fix of transcript membership_learner.txt).
+    // §4.1: a member that joins with no configuration cannot apply a change to the bootstrap membership (it is not in
+    // the log), so it takes the membership the entry says it results in, and takes the log from index 1 like any
+    // follower: it needs no snapshot (the leader may never take one; simulator seeds 11405 and 204449).
     [Fact]
-    public void Joiner_RefusesTheLogFromIndexOne_AndTheLeaderSendsItsSnapshot()
+    public void Joiner_TakesTheLogFromIndexOne_AndTheMembershipEachEntryCarries()
     {
         var joiner = new Rig(4, Configuration.Empty);
-        joiner.Step(joiner.Msg(MessageKind.Append, 1, 1) with { Entries = [ConfigEntry(1, 1, ConfigChangeKind.AddLearner, 4)] });
-        var refusal = Assert.Single(joiner.Flush()!.Messages);
-        Assert.True(refusal.Reject);
-        Assert.Equal(LogIndex.Zero, refusal.Index);
-        Assert.Equal(LogIndex.Zero, joiner.Node.LastIndex);
+        var result = new Configuration([N(1), N(2), N(3)], [N(4)]);
+        var entry = new Entry(new LogIndex(1), new Term(1), EntryKind.ConfigChange, Change(ConfigChangeKind.AddLearner, 4).Encode(result));
+        joiner.Step(joiner.Msg(MessageKind.Append, 1, 1) with { Entries = [entry] });
+        var answer = Assert.Single(joiner.Flush()!.MessagesAfterPersist);
 
-        var leader = new Rig();
-        leader.ElectAndCommit();
-        leader.Storage.Compact(new SnapshotMeta(new LogIndex(1), new Term(1), Voters(1, 2, 3), 1, 0), [1]);
-        leader.Node.ProposeConfigChange(Change(ConfigChangeKind.AddLearner, 4));
-        leader.AckAll();
-        leader.Step(refusal with { From = N(4), To = N(1), Term = leader.Node.Term });
-        Assert.Contains(leader.Flush()!.Messages, m => m.To == N(4) && m.Kind == MessageKind.Snapshot);
+        Assert.False(answer.Reject);
+        Assert.Equal(new LogIndex(1), answer.Index);
+        Assert.Equal(result, joiner.Node.Configuration);
+    }
+
+    // An entry without its result (format 1) cannot be replayed by such a member: it stops rather than guess.
+    [Fact]
+    public void Joiner_Stops_WhenAnEntryDoesNotCarryItsResult()
+    {
+        var joiner = new Rig(4, Configuration.Empty);
+
+        Assert.Throws<RaftInvariantException>(() =>
+            joiner.Step(joiner.Msg(MessageKind.Append, 1, 1) with { Entries = [ConfigEntry(1, 1, ConfigChangeKind.AddLearner, 4)] }));
     }
 }
