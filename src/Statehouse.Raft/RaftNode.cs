@@ -335,6 +335,13 @@ public sealed partial class RaftNode
             {
                 Send(Reply(m, MessageKind.PreVoteResponse) with { Reject = true });
             }
+            else if (m.Kind == MessageKind.Vote)
+            {
+                // Figure 3.1: the reply carries our term, so a candidate behind it catches up and can win next time.
+                // Without it two members whose configurations disagree (one holds an uncommitted removal, §4.1) can
+                // wait for each other for ever: simulator seed 57187.
+                Send(Reply(m, MessageKind.VoteResponse) with { Reject = true });
+            }
 
             return false;
         }

@@ -33,6 +33,24 @@ public sealed class ElectionRuleTests
         Assert.Equal(new Term(3), answer.Term);
     }
 
+    // Figure 3.1: a vote request with a stale term is refused with our term, so the candidate catches up. Found by the
+    // simulator (seed 57187, 3 nodes, 2 groups): a member holding an uncommitted removal of the other live voter never
+    // sent to it, and the other's requests, at a lower term, went unanswered; neither could ever win.
+    [Fact]
+    public void Step_RefusesVote_WithItsTerm_WhenTheRequestIsStale()
+    {
+        var rig = new Rig(2, storage: StorageWith(Voters(1, 2, 3), 5));
+
+        rig.Step(rig.Msg(MessageKind.Vote, 3, 3) with { Index = new LogIndex(10), LogTerm = new Term(3) });
+
+        var answer = Assert.Single(rig.Flush()!.Messages);
+        Assert.Equal(MessageKind.VoteResponse, answer.Kind);
+        Assert.True(answer.Reject);
+        Assert.Equal(new Term(5), answer.Term);
+        Assert.Equal(new Term(5), rig.Node.Term);
+        Assert.True(rig.Node.VotedFor.IsNone);
+    }
+
     // §3.4: at most one vote per term, kept across a restart (it is part of the persisted hard state, §3.8).
     [Fact]
     public void Vote_IsGrantedToOneCandidatePerTerm_EvenAcrossARestart()
