@@ -154,6 +154,9 @@ public ref struct BinaryDecoder(ReadOnlySpan<byte> input)
         return (int)length;
     }
 
+    /// <summary>Moves past <paramref name="count"/> bytes (a caller that slices them from its own memory).</summary>
+    public void Skip(int count) => Take(count);
+
     public byte[] ReadBytes() => Take(ReadLength()).ToArray();
 
     public byte[]? ReadNullableBytes()
