@@ -142,8 +142,11 @@ public sealed class GroupLogState
         }
     }
 
-    private void Validate(long lsn, IReadOnlyList<GroupOperation> operations)
+    /// <summary>Checks batch <paramref name="lsn"/> against every group's rules without changing anything.</summary>
+    /// <exception cref="GroupLogViolationException">The batch breaks a rule.</exception>
+    public void Validate(long lsn, IReadOnlyList<GroupOperation> operations)
     {
+        ArgumentNullException.ThrowIfNull(operations);
         _shadows.Clear();
         foreach (var operation in operations)
         {
