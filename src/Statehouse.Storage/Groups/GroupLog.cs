@@ -102,7 +102,7 @@ public sealed class GroupLog : IDisposable
 
         // The WAL keeps no reference to the payload once Append returns, so one buffer serves every batch.
         _wal.Append([new LogRecord(lsn, 0, _buffer.WrittenMemory)]);
-        State.Apply(lsn, operations);
+        State.ApplyValidated(lsn, operations);
         return lsn;
     }
 

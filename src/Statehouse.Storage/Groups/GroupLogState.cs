@@ -21,6 +21,7 @@ public sealed class GroupLogState
     private readonly Dictionary<ulong, Shadow> _shadows = [];
     private bool _replaying;
     private bool _replayFromReclaimedLog;
+    private long _validatedLsn;
 
     /// <summary>The groups the log holds something for.</summary>
     public IReadOnlyCollection<StoredGroup> Groups => _groups.Values;
@@ -76,7 +77,7 @@ public sealed class GroupLogState
             if (group.Lenient)
             {
                 group.FinishReplay();
-                if (group.FindViolation() is { } violation)
+                if (group.FindViolation(full: true) is { } violation)
                 {
                     throw new GroupLogViolationException(LastLsn, group.Id, violation + " (its records before the log's first batch are needed but gone)");
                 }
@@ -88,21 +89,32 @@ public sealed class GroupLogState
     /// <exception cref="GroupLogViolationException">The batch breaks a rule; nothing changed.</exception>
     public void Apply(long lsn, IReadOnlyList<GroupOperation> operations)
     {
+        Validate(lsn, operations);
+        ApplyValidated(lsn, operations);
+    }
+
+    /// <summary>
+    /// Applies batch <paramref name="lsn"/>, which <see cref="Validate"/> just accepted (a writer validates before the
+    /// write and applies after it, so the rules are checked once).
+    /// </summary>
+    public void ApplyValidated(long lsn, IReadOnlyList<GroupOperation> operations)
+    {
         ArgumentNullException.ThrowIfNull(operations);
-        if (lsn != LastLsn + 1)
+        if (lsn != _validatedLsn)
         {
-            throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"The next batch is {LastLsn + 1}.");
+            throw new InvalidOperationException($"Batch {lsn} was not the last one validated ({_validatedLsn}).");
         }
 
-        Validate(lsn, operations);
+        _validatedLsn = 0;
         foreach (var operation in operations)
         {
             ApplyOne(lsn, operation);
         }
 
-        foreach (var operation in operations)
+        // Only the bounds: the shadow checked the entries themselves, and a full pass would cost the whole log per batch.
+        foreach (var id in _shadows.Keys)
         {
-            if (_groups.TryGetValue(operation.Group, out var group) && !group.Lenient && group.FindViolation() is { } violation)
+            if (_groups.TryGetValue(id, out var group) && !group.Lenient && group.FindViolation(full: false) is { } violation)
             {
                 // Validate let through what the group now breaks: a bug here, not in the batch.
                 throw new InvariantViolationException($"Group {group.Id} after batch {lsn}: {violation}");
@@ -147,6 +159,12 @@ public sealed class GroupLogState
     public void Validate(long lsn, IReadOnlyList<GroupOperation> operations)
     {
         ArgumentNullException.ThrowIfNull(operations);
+        if (lsn != LastLsn + 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"The next batch is {LastLsn + 1}.");
+        }
+
+        _validatedLsn = 0;
         _shadows.Clear();
         foreach (var operation in operations)
         {
@@ -177,11 +195,13 @@ public sealed class GroupLogState
 
         foreach (var shadow in _shadows.Values)
         {
-            if (shadow.Touched && shadow.CheckEnd() is { } violation)
+            if (shadow.CheckEnd() is { } violation)
             {
                 throw new GroupLogViolationException(lsn, shadow.Id, violation);
             }
         }
+
+        _validatedLsn = lsn;
     }
 
     /// <summary>
@@ -193,7 +213,6 @@ public sealed class GroupLogState
         private readonly StoredGroup? _stored;
         private readonly List<ulong> _pendingTerms = [];
         private ulong _storedLast;
-        private ulong _pendingFirst;
         private ulong _compactIndex;
         private ulong _compactTerm;
         private ulong _term;
@@ -208,16 +227,16 @@ public sealed class GroupLogState
 
         public ulong Id { get; }
 
-        public bool Touched { get; private set; }
+        // The batch's own entries start right after the stored ones that still hold.
+        private ulong PendingFirst => _storedLast + 1;
 
-        private ulong Last => _pendingTerms.Count > 0 ? _pendingFirst + (ulong)_pendingTerms.Count - 1 : Math.Max(_storedLast, _compactIndex);
+        private ulong Last => _pendingTerms.Count > 0 ? PendingFirst + (ulong)_pendingTerms.Count - 1 : Math.Max(_storedLast, _compactIndex);
 
-        public static Shadow Empty(ulong id) => new(id, null) { _pendingFirst = 1 };
+        public static Shadow Empty(ulong id) => new(id, null);
 
         public static Shadow Of(StoredGroup group) => new(group.Id, group)
         {
             _storedLast = group.LastIndex,
-            _pendingFirst = group.LastIndex + 1,
             _compactIndex = group.CompactIndex,
             _compactTerm = group.CompactTerm,
             _term = group.Term,
@@ -227,7 +246,6 @@ public sealed class GroupLogState
 
         public string? Check(GroupOperation operation)
         {
-            Touched = true;
             return operation switch
             {
                 AppendEntriesOperation append => CheckAppend(append.Entries),
@@ -267,12 +285,12 @@ public sealed class GroupLogState
                 return false;
             }
 
-            if (index <= _storedLast && index < _pendingFirst)
+            if (index <= _storedLast)
             {
                 return _stored!.TryGetTerm(index, out term);
             }
 
-            term = _pendingTerms[(int)(index - _pendingFirst)];
+            term = _pendingTerms[(int)(index - PendingFirst)];
             return true;
         }
 
@@ -305,15 +323,15 @@ public sealed class GroupLogState
                 previousTerm = entry.Term;
             }
 
-            if (first <= _storedLast && first < _pendingFirst)
+            if (first <= _storedLast)
             {
                 _storedLast = first - 1;
-                _pendingFirst = first;
                 _pendingTerms.Clear();
             }
             else
             {
-                _pendingTerms.RemoveRange((int)(first - _pendingFirst), _pendingTerms.Count - (int)(first - _pendingFirst));
+                var keep = (int)(first - PendingFirst);
+                _pendingTerms.RemoveRange(keep, _pendingTerms.Count - keep);
             }
 
             foreach (var entry in entries)
@@ -367,7 +385,6 @@ public sealed class GroupLogState
             {
                 // A snapshot installed over the log (or covering all of it): nothing after it is kept.
                 _storedLast = index;
-                _pendingFirst = index + 1;
                 _pendingTerms.Clear();
             }
 

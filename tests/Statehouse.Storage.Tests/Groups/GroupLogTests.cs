@@ -121,6 +121,35 @@ public sealed class GroupLogTests
         Assert.Equal(2UL, error.Group);
     }
 
+    public static TheoryData<string, long, byte[]> ForeignRecords => new()
+    {
+        { "does not decode", 0, [GroupLogFormat.FormatVersion, 1, 1] },
+        { "unknown format", 0, [99] },
+        { "not a shared group log", 3, [GroupLogFormat.FormatVersion] },
+    };
+
+    [Theory]
+    [MemberData(nameof(ForeignRecords))]
+    public void Open_RefusesARecordThatIsNotAGroupBatch_WithItsLsn(string problem, long term, byte[] payload)
+    {
+        var fileSystem = new FaultyFileSystem();
+        var options = WalTestKit.MemoryOptions(fileSystem);
+        using (var log = GroupLog.Open(options))
+        {
+            log.Write([new HardStateOperation(1, 1, 1, 0)]);
+        }
+
+        // A record with a good checksum but a payload no group log wrote (another program's WAL, or a bug).
+        using (var wal = WriteAheadLog.Open(options))
+        {
+            wal.Append([new LogRecord(2, term, payload)]);
+        }
+
+        var error = Assert.Throws<GroupLogViolationException>(() => GroupLog.Open(options));
+        Assert.Equal(2L, error.Lsn);
+        Assert.Contains(problem.Split(' ')[^1], error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Crash_KeepsEveryAcknowledgedBatch()
     {
