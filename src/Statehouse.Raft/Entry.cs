@@ -24,6 +24,24 @@ public readonly record struct Entry(LogIndex Index, Term Term, EntryKind Kind, R
 
     /// <inheritdoc />
     public override string ToString() => $"{Index}/{Term} {Kind} {Data.Length}B";
+
+    /// <summary>
+    /// Adds <paramref name="entry"/> to a batch limited to <paramref name="maxBytes"/> that always holds at least one
+    /// entry (the rule of <see cref="IRaftLogStorage.GetEntries"/>); <paramref name="bytes"/> counts the batch so far.
+    /// </summary>
+    /// <returns>False when the batch is full: the entry did not fit, or the batch reached the limit with it.</returns>
+    public static bool AddWithinLimit(List<Entry> into, Entry entry, long maxBytes, ref long bytes)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        if (into.Count > 0 && bytes + entry.SizeBytes > maxBytes)
+        {
+            return false;
+        }
+
+        into.Add(entry);
+        bytes += entry.SizeBytes;
+        return bytes < maxBytes;
+    }
 }
 
 /// <summary>What a node persists besides entries (thesis §3.8, Figure 3.1 "persistent state").</summary>

@@ -77,15 +77,7 @@ public sealed class MemoryRaftStorage : IRaftLogStorage
         long bytes = 0;
         for (var index = from; index < toExclusive; index = index.Next)
         {
-            var entry = _entries[(int)(index - _snapshotIndex) - 1];
-            if (into.Count > 0 && bytes + entry.SizeBytes > maxBytes)
-            {
-                return;
-            }
-
-            into.Add(entry);
-            bytes += entry.SizeBytes;
-            if (bytes >= maxBytes)
+            if (!Entry.AddWithinLimit(into, _entries[(int)(index - _snapshotIndex) - 1], maxBytes, ref bytes))
             {
                 return;
             }

@@ -13,7 +13,7 @@ namespace Statehouse.Storage;
 /// byte-table fallback elsewhere. <see cref="Append"/> continues a checksum, so
 /// <c>Append(Compute(a), b) == Compute(a ‖ b)</c>. Check value: <c>Compute("123456789") == 0xE3069283</c>.
 /// </remarks>
-internal static class Crc32C
+public static class Crc32C
 {
     private const uint ReflectedPolynomial = 0x82F63B78u;
 

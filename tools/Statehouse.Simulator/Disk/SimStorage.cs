@@ -56,15 +56,7 @@ internal sealed class SimStorage : IRaftLogStorage
         long bytes = 0;
         for (var index = from; index < toExclusive; index = index.Next)
         {
-            var entry = _volatile.At(index).Entry;
-            if (into.Count > 0 && bytes + entry.SizeBytes > maxBytes)
-            {
-                return;
-            }
-
-            into.Add(entry);
-            bytes += entry.SizeBytes;
-            if (bytes >= maxBytes)
+            if (!Entry.AddWithinLimit(into, _volatile.At(index).Entry, maxBytes, ref bytes))
             {
                 return;
             }

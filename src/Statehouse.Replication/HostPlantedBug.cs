@@ -1,0 +1,17 @@
+namespace Statehouse.Replication;
+
+/// <summary>
+/// Known host bugs the tests and the simulator must catch (issue 13 item 2). Test-only: reachable through internals
+/// alone. Each flag names the rule of the Ready contract it breaks.
+/// </summary>
+[Flags]
+internal enum HostPlantedBug
+{
+    None = 0,
+
+    /// <summary>Votes and acknowledgements (<c>MessagesAfterPersist</c>) go out with the round, before the batch is durable.</summary>
+    SendBeforeDurable = 1 << 0,
+
+    /// <summary>A leader applies its new entries when it hands them to the batch, before they are committed.</summary>
+    ApplyBeforeCommit = 1 << 1,
+}

@@ -1,0 +1,200 @@
+using System.Text;
+using Statehouse.Raft;
+
+namespace Statehouse.Replication.Tests;
+
+/// <summary>
+/// Nodes with a <see cref="ReplicaHost"/> each over a <see cref="MemoryReplicaStore"/>, wired by an in-memory network
+/// the test drives step by step: deterministic, no thread, no clock.
+/// </summary>
+internal sealed class HostCluster
+{
+    private readonly Queue<(NodeId From, NodeId To, IReadOnlyList<Message> Messages)> _wire = new();
+    private readonly Func<NodeId, HostOptions> _options;
+    private readonly int _seed;
+    private readonly HostPlantedBug _bugs;
+
+    public HostCluster(int nodes, int groups, Func<NodeId, HostOptions>? options = null, int seed = 1, HostPlantedBug bugs = HostPlantedBug.None)
+    {
+        _seed = seed;
+        _bugs = bugs;
+        _options = options ?? (id => new HostOptions { Self = id });
+        var voters = Enumerable.Range(1, nodes).Select(i => new NodeId((ulong)i)).ToArray();
+        Groups = Enumerable.Range(1, groups).Select(i => new GroupId((ulong)i)).ToArray();
+        foreach (var id in voters)
+        {
+            var node = new Node(this, id, new MemoryReplicaDisk());
+            Nodes.Add(node);
+            node.Start();
+            foreach (var group in Groups)
+            {
+                node.Host.CreateGroup(new GroupDescriptor(group, new Configuration(voters)));
+            }
+
+            node.Host.Pump();
+        }
+    }
+
+    public List<Node> Nodes { get; } = [];
+
+    public GroupId[] Groups { get; }
+
+    /// <summary>Links that drop every message (from, to).</summary>
+    public HashSet<(NodeId From, NodeId To)> Cut { get; } = [];
+
+    /// <summary>When set, sees every send before it is queued (from, to, messages).</summary>
+    public Action<Node, NodeId, IReadOnlyList<Message>>? OnSend { get; set; }
+
+    public Node this[ulong id] => Nodes.Single(n => n.Id.Value == id);
+
+    /// <summary>Completes writes and delivers messages until nothing moves (bounded).</summary>
+    public void Settle(int maxPasses = 500)
+    {
+        for (var pass = 0; pass < maxPasses; pass++)
+        {
+            if (!Pass())
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("The cluster did not settle.");
+    }
+
+    /// <summary>One pass: every up node completes its pending store work, then the messages sent so far are delivered.</summary>
+    public bool Pass()
+    {
+        var moved = false;
+        foreach (var node in Nodes.Where(n => n.Up))
+        {
+            while (node.Store.CompletePersist(node.Host) | node.Store.CompleteSnapshot(node.Host))
+            {
+                moved = true;
+            }
+        }
+
+        for (var count = _wire.Count; count > 0; count--)
+        {
+            var (from, to, messages) = _wire.Dequeue();
+            moved = true;
+            var node = Nodes.SingleOrDefault(n => n.Id == to);
+            if (node is null || !node.Up || Cut.Contains((from, to)))
+            {
+                continue;
+            }
+
+            foreach (var message in messages)
+            {
+                node.Host.Step(message);
+            }
+
+            node.Host.Pump();
+        }
+
+        return moved;
+    }
+
+    public void Tick()
+    {
+        foreach (var node in Nodes.Where(n => n.Up))
+        {
+            node.Host.Tick();
+            node.Host.Pump();
+        }
+    }
+
+    /// <summary>Ticks and settles until <paramref name="condition"/> holds.</summary>
+    public void RunUntil(Func<bool> condition, string what, int maxTicks = 500)
+    {
+        for (var tick = 0; tick < maxTicks; tick++)
+        {
+            Settle();
+            if (condition())
+            {
+                return;
+            }
+
+            Tick();
+        }
+
+        throw new TimeoutException($"Not within {maxTicks} ticks: {what}.");
+    }
+
+    public Node? LeaderOf(GroupId group) =>
+        Nodes.Where(n => n.Up && n.Host.Status(group)?.Role == RaftRole.Leader).OrderByDescending(n => n.Host.Status(group)!.Term).FirstOrDefault();
+
+    public void ElectAll() => RunUntil(() => Groups.All(g => LeaderOf(g) is not null), "every group has a leader");
+
+    /// <summary>Proposes <paramref name="command"/> at the group's leader; returns where it went.</summary>
+    public ProposeResult Propose(GroupId group, string command)
+    {
+        var leader = LeaderOf(group) ?? throw new InvalidOperationException($"{group} has no leader.");
+        ProposeResult? result = null;
+        leader.Host.Propose(group, Encoding.UTF8.GetBytes(command), r => result = r);
+        leader.Host.Pump();
+
+        // The group may be inside a Ready being persisted: the proposal then waits for the batch.
+        for (var pass = 0; result is null && pass < 100; pass++)
+        {
+            Pass();
+        }
+
+        Assert.NotNull(result);
+        return result.Value;
+    }
+
+    internal void Send(Node from, NodeId to, IReadOnlyList<Message> messages)
+    {
+        OnSend?.Invoke(from, to, messages);
+        _wire.Enqueue((from.Id, to, messages));
+    }
+
+    internal sealed class Node : IPeerTransport
+    {
+        private readonly HostCluster _cluster;
+
+        public Node(HostCluster cluster, NodeId id, MemoryReplicaDisk disk)
+        {
+            _cluster = cluster;
+            Id = id;
+            Disk = disk;
+            Store = new MemoryReplicaStore(disk);
+        }
+
+        public NodeId Id { get; }
+
+        public MemoryReplicaDisk Disk { get; }
+
+        public MemoryReplicaStore Store { get; private set; }
+
+        public ReplicaHost Host { get; private set; } = null!;
+
+        public Dictionary<GroupId, ListMachine> Machines { get; } = [];
+
+        public bool Up { get; private set; }
+
+        public int Incarnation { get; private set; }
+
+        public void Start()
+        {
+            Incarnation++;
+            Machines.Clear();
+            Store = new MemoryReplicaStore(Disk);
+            Host = new ReplicaHost(_cluster._options(Id), Store, this, d => Machines[d.Group] = new ListMachine(),
+                new Random((_cluster._seed * 1_000) + ((int)Id.Value * 10) + Incarnation), PlantedBug.None, _cluster._bugs);
+            Host.Open();
+            Up = true;
+        }
+
+        /// <summary>The node stops: what its store had not completed is lost.</summary>
+        public void Crash() => Up = false;
+
+        public void Restart()
+        {
+            Start();
+            Host.Pump();
+        }
+
+        public void Send(NodeId to, IReadOnlyList<Message> messages) => _cluster.Send(this, to, messages);
+    }
+}
