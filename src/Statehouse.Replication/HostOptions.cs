@@ -5,9 +5,6 @@ namespace Statehouse.Replication;
 /// <summary>How a <see cref="ReplicaHost"/> drives its groups; every limit is explicit.</summary>
 public sealed record HostOptions
 {
-    /// <summary>This node: its member id in every group it hosts, and the address of its messages.</summary>
-    public required NodeId Self { get; init; }
-
     /// <summary>The options of a group's core (its id and group are set by the host); null: the core's defaults.</summary>
     public Func<GroupId, RaftOptions>? CoreOptions { get; init; }
 
@@ -27,11 +24,6 @@ public sealed record HostOptions
     /// <summary>Checks the options and throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
-        if (Self.IsNone)
-        {
-            throw new ArgumentException("Self must be a node id (not 0).", nameof(Self));
-        }
-
         if (SnapshotEveryEntries < 1)
         {
             throw new ArgumentException($"SnapshotEveryEntries must be ≥ 1 (got {SnapshotEveryEntries}).", nameof(SnapshotEveryEntries));
@@ -53,10 +45,10 @@ public sealed record HostOptions
         }
     }
 
-    internal RaftOptions CoreOptionsFor(GroupId group)
+    internal RaftOptions CoreOptionsFor(GroupDescriptor group)
     {
-        var options = CoreOptions?.Invoke(group) ?? new RaftOptions { Id = Self, Group = group };
-        return options with { Id = Self, Group = group };
+        var options = CoreOptions?.Invoke(group.Group) ?? new RaftOptions { Id = group.Member, Group = group.Group };
+        return options with { Id = group.Member, Group = group.Group };
     }
 }
 
@@ -78,10 +70,10 @@ public sealed class HostStatistics
     /// <summary>Messages sent.</summary>
     public long MessagesSent { get; internal set; }
 
-    /// <summary>Transport sends (one per destination node and round).</summary>
+    /// <summary>Transport sends (one per round that had messages, for every group and node).</summary>
     public long Sends { get; internal set; }
 
-    /// <summary>Messages dropped: for another node, for a group this node does not host, or a full queue.</summary>
+    /// <summary>Messages dropped: for a group this node does not host, for another member of it, or a full queue.</summary>
     public long MessagesDropped { get; internal set; }
 
     /// <summary>Snapshots the host took (saved by the store).</summary>

@@ -41,9 +41,12 @@ public interface IStateCapture
     void WriteTo(Stream destination);
 }
 
-/// <summary>Sends the host's messages to other nodes; delivery is best-effort (Raft retries).</summary>
+/// <summary>Carries the host's messages to the nodes of their addressees; delivery is best-effort (Raft retries).</summary>
 public interface IPeerTransport
 {
-    /// <summary>Sends one round's messages to the node of member <paramref name="to"/>, in order.</summary>
-    void Send(NodeId to, IReadOnlyList<Message> messages);
+    /// <summary>
+    /// Sends one round's messages of every group, each to the node that hosts its <see cref="Message.To"/> member; the
+    /// transport batches them per node, and keeps their order per destination.
+    /// </summary>
+    void Send(IReadOnlyList<Message> messages);
 }

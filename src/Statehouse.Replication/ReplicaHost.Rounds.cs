@@ -5,7 +5,7 @@ namespace Statehouse.Replication;
 
 public sealed partial class ReplicaHost
 {
-    private readonly Dictionary<NodeId, List<Message>> _outbox = [];
+    private readonly List<Message> _outbox = [];
     private readonly List<HostedGroup> _ready = [];
     private (PersistBatch Batch, List<HostedGroup> Groups)? _inFlight;
     private long _nextBatchId = 1;
@@ -329,34 +329,19 @@ public sealed partial class ReplicaHost
         _store.SaveSnapshot(new SnapshotRequest(group.Id, group.Applied, term, group.Core.ConfigurationAt(group.Applied), group.Machine.Capture()));
     }
 
-    private void Queue(IReadOnlyList<Message> messages)
-    {
-        foreach (var message in messages)
-        {
-            if (!_outbox.TryGetValue(message.To, out var list))
-            {
-                list = [];
-                _outbox.Add(message.To, list);
-            }
+    private void Queue(IReadOnlyList<Message> messages) => _outbox.AddRange(messages);
 
-            list.Add(message);
-        }
-    }
-
-    /// <summary>Sends what the round queued: one transport send per destination node.</summary>
+    /// <summary>Sends what the round queued, every group's messages in one call (the transport batches per node).</summary>
     private void Flush()
     {
-        foreach (var (to, messages) in _outbox)
+        if (_outbox.Count == 0)
         {
-            if (messages.Count == 0)
-            {
-                continue;
-            }
-
-            Statistics.Sends++;
-            Statistics.MessagesSent += messages.Count;
-            _transport.Send(to, messages.ToArray());
-            messages.Clear();
+            return;
         }
+
+        Statistics.Sends++;
+        Statistics.MessagesSent += _outbox.Count;
+        _transport.Send(_outbox.ToArray());
+        _outbox.Clear();
     }
 }

@@ -56,9 +56,6 @@ public sealed partial class ReplicaHost
         _hostBugs = hostBugs;
     }
 
-    /// <summary>This node.</summary>
-    public NodeId Self => _options.Self;
-
     /// <summary>What the host did so far.</summary>
     public HostStatistics Statistics { get; } = new();
 
@@ -105,18 +102,21 @@ public sealed partial class ReplicaHost
     /// <summary>Whether this node hosts <paramref name="group"/>.</summary>
     public bool Hosts(GroupId group) => _groups.ContainsKey(group.Value);
 
+    /// <summary>This node's member id in <paramref name="group"/>.</summary>
+    public NodeId MemberOf(GroupId group) => Find(group).Descriptor.Member;
+
     /// <summary>What a group's core knows (null for a group not hosted here).</summary>
     public RaftStatus? Status(GroupId group) => _groups.TryGetValue(group.Value, out var g) ? g.Core.Status() : null;
 
     /// <summary>The last entry a group's state machine applied.</summary>
     public LogIndex AppliedIndex(GroupId group) => Find(group).Applied;
 
-    /// <summary>A message from another node (or this one) for one of its groups.</summary>
+    /// <summary>A message for this node's member of one of its groups.</summary>
     public void Step(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfFailed();
-        if (message.To != Self || !_groups.TryGetValue(message.Group.Value, out var group))
+        if (!_groups.TryGetValue(message.Group.Value, out var group) || message.To != group.Descriptor.Member)
         {
             Statistics.MessagesDropped++;
             return;
@@ -204,7 +204,7 @@ public sealed partial class ReplicaHost
         }
 
         var random = new Random(_random.Next());
-        var core = new RaftNode(_options.CoreOptionsFor(descriptor.Group), storage, random, _planted);
+        var core = new RaftNode(_options.CoreOptionsFor(descriptor), storage, random, _planted);
         _groups.Add(descriptor.Group.Value, new HostedGroup(descriptor, storage, core, machine, snapshot?.Index ?? LogIndex.Zero));
     }
 

@@ -18,7 +18,7 @@ internal sealed class HostCluster
     {
         _seed = seed;
         _bugs = bugs;
-        _options = options ?? (id => new HostOptions { Self = id });
+        _options = options ?? (_ => new HostOptions());
         var voters = Enumerable.Range(1, nodes).Select(i => new NodeId((ulong)i)).ToArray();
         Groups = Enumerable.Range(1, groups).Select(i => new GroupId((ulong)i)).ToArray();
         foreach (var id in voters)
@@ -28,7 +28,7 @@ internal sealed class HostCluster
             node.Start();
             foreach (var group in Groups)
             {
-                node.Host.CreateGroup(new GroupDescriptor(group, new Configuration(voters)));
+                node.Host.CreateGroup(new GroupDescriptor(group, id, new Configuration(voters)));
             }
 
             node.Host.Pump();
@@ -195,6 +195,13 @@ internal sealed class HostCluster
             Host.Pump();
         }
 
-        public void Send(NodeId to, IReadOnlyList<Message> messages) => _cluster.Send(this, to, messages);
+        /// <summary>A member's id is its node's id in every group here: one wire batch per destination node and round.</summary>
+        public void Send(IReadOnlyList<Message> messages)
+        {
+            foreach (var perNode in messages.GroupBy(m => m.To))
+            {
+                _cluster.Send(this, perNode.Key, perNode.ToArray());
+            }
+        }
     }
 }
