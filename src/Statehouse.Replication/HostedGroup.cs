@@ -42,6 +42,9 @@ internal sealed class HostedGroup
     /// <summary>Whether the store is writing a snapshot of this group.</summary>
     public bool SnapshotInProgress { get; set; }
 
+    /// <summary>The group is leaving the node: no more calls; removed once no Ready of it is in flight.</summary>
+    public bool Removing { get; set; }
+
     /// <summary>A snapshot saved whose Compact record is still to be written.</summary>
     public SnapshotMeta? PendingCompaction { get; set; }
 }

@@ -34,7 +34,10 @@ public interface IReplicaStore
     /// <summary>The runtime reported <paramref name="batch"/> durable: the view shows it from now on.</summary>
     void Publish(PersistBatch batch);
 
-    /// <summary>Starts writing a snapshot the host captured; completes with <see cref="ReplicaHost.OnSnapshotSaved"/>.</summary>
+    /// <summary>
+    /// Starts writing a snapshot the host captured; completes with <see cref="ReplicaHost.OnSnapshotSaved"/>, or not at
+    /// all when the member left the node meanwhile (the data is dropped).
+    /// </summary>
     void SaveSnapshot(SnapshotRequest request);
 }
 
@@ -65,11 +68,12 @@ public sealed class PersistBatch
 
 /// <summary>A snapshot the host asks the store to write: the state machine's capture as of <see cref="Index"/>.</summary>
 /// <param name="Group">The group.</param>
+/// <param name="Member">This node's member of it (a save that completes after the member left is dropped).</param>
 /// <param name="Index">The last applied entry the capture reflects.</param>
 /// <param name="Term">That entry's term.</param>
 /// <param name="Configuration">The membership as of <paramref name="Index"/>.</param>
 /// <param name="Capture">The state, written by the store (off the host's thread in production).</param>
-public sealed record SnapshotRequest(GroupId Group, LogIndex Index, Term Term, Configuration Configuration, IStateCapture Capture);
+public sealed record SnapshotRequest(GroupId Group, NodeId Member, LogIndex Index, Term Term, Configuration Configuration, IStateCapture Capture);
 
 /// <summary>The snapshots a store holds for one group, read on the host's thread.</summary>
 public interface IGroupSnapshots

@@ -34,6 +34,7 @@ public sealed class MemoryReplicaStore : IReplicaStore
     private readonly Queue<SnapshotRequest> _saving = new();
     private readonly Dictionary<ulong, GroupSnapshots> _views = [];
     private readonly List<GroupDescriptor> _groups;
+    private PersistBatch? _durableUnreported;
 
     /// <summary>A new node with an empty disk.</summary>
     public MemoryReplicaStore()
@@ -91,14 +92,20 @@ public sealed class MemoryReplicaStore : IReplicaStore
         return view;
     }
 
+    /// <summary>
+    /// Planted bug (tests and the simulator only): batches are reported durable before they are
+    /// (<see cref="ReportEarly"/>), so a crash can lose an acknowledged batch.
+    /// </summary>
+    internal bool PlantReportBeforeDurable { get; init; }
+
     /// <inheritdoc />
     public void Persist(PersistBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        Invariant.Assert(_persisting.Count == 0, "one batch in flight at a time");
+        Invariant.Assert(PlantReportBeforeDurable || (_persisting.Count == 0 && _durableUnreported is null), "one batch in flight at a time");
         if (batch.Operations.Count > 0)
         {
-            Log.Validate(_disk.Records.Count + 1, batch.Operations);
+            Log.Validate(Log.LastLsn + 1, batch.Operations);
         }
 
         _persisting.Enqueue(batch);
@@ -108,15 +115,49 @@ public sealed class MemoryReplicaStore : IReplicaStore
     public bool CompletePersist(ReplicaHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        if (!_persisting.TryPeek(out var batch))
+        if (!MakeNextDurable())
         {
             return false;
         }
 
-        _persisting.Dequeue();
-        MakeDurable(batch);
-        host.OnPersisted(batch.Id);
+        Report(host);
         return true;
+    }
+
+    /// <summary>The oldest pending batch reached the disk (its fsync returned); the host is not told yet.</summary>
+    /// <returns>False when no batch is pending.</returns>
+    public bool MakeNextDurable()
+    {
+        if (!_persisting.TryDequeue(out var batch))
+        {
+            return false;
+        }
+
+        MakeDurable(batch);
+        if (!PlantReportBeforeDurable)
+        {
+            _durableUnreported = batch;
+        }
+
+        return true;
+    }
+
+    /// <summary>Tells <paramref name="host"/> that the batch made durable by <see cref="MakeNextDurable"/> is.</summary>
+    public void Report(ReplicaHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (_durableUnreported is { } batch)
+        {
+            _durableUnreported = null;
+            host.OnPersisted(batch.Id);
+        }
+    }
+
+    /// <summary>The planted bug: tells the host the newest pending batch is durable while it is not.</summary>
+    internal void ReportEarly(ReplicaHost host, long batchId)
+    {
+        Invariant.Assert(PlantReportBeforeDurable);
+        host.OnPersisted(batchId);
     }
 
     /// <inheritdoc />
@@ -127,7 +168,12 @@ public sealed class MemoryReplicaStore : IReplicaStore
         if (batch.Operations.Count > 0)
         {
             Log.ApplyValidated(Log.LastLsn + 1, batch.Operations);
-            Invariant.Assert(Log.LastLsn == _disk.Records.Count, "the view publishes what is durable, in order");
+            Invariant.Assert(PlantReportBeforeDurable || Log.LastLsn == _disk.Records.Count, "the view publishes what is durable, in order");
+        }
+
+        foreach (var removed in batch.Operations.OfType<RemoveGroupOperation>())
+        {
+            _groups.RemoveAll(d => d.Group.Value == removed.Group && !batch.Created.Contains(d));
         }
     }
 
@@ -147,12 +193,18 @@ public sealed class MemoryReplicaStore : IReplicaStore
             return false;
         }
 
+        // A member that left the node meanwhile (or was replaced by a new member of the group) gets nothing.
+        if (!_groups.Any(d => d.Group == request.Group && d.Member == request.Member))
+        {
+            return true;
+        }
+
         using var buffer = new MemoryStream();
         request.Capture.WriteTo(buffer);
         var data = buffer.ToArray();
         var meta = new SnapshotMeta(request.Index, request.Term, request.Configuration, data.Length, Crc32C.Compute(data));
         SnapshotsOf(request.Group.Value)[request.Index.Value] = (meta, data);
-        host.OnSnapshotSaved(request.Group, meta);
+        host.OnSnapshotSaved(request, meta);
         return true;
     }
 
@@ -185,6 +237,13 @@ public sealed class MemoryReplicaStore : IReplicaStore
             }
 
             SnapshotsOf(group.Value)[snapshot.Index.Value] = (snapshot, data);
+        }
+
+        foreach (var removed in batch.Operations.OfType<RemoveGroupOperation>())
+        {
+            _disk.Descriptors.RemoveAll(d => d.Group.Value == removed.Group && !batch.Created.Contains(d));
+            _disk.Snapshots.Remove(removed.Group);
+            _disk.Staging.Remove(removed.Group);
         }
 
         if (batch.Operations.Count > 0)

@@ -57,11 +57,12 @@ public sealed partial class ReplicaHost
     }
 
     /// <summary>The store saved a snapshot the host asked for: its Compact record goes into the next batch.</summary>
-    public void OnSnapshotSaved(GroupId group, SnapshotMeta snapshot)
+    public void OnSnapshotSaved(SnapshotRequest request, SnapshotMeta snapshot)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(snapshot);
         ThrowIfFailed();
-        if (!_groups.TryGetValue(group.Value, out var hosted))
+        if (!_groups.TryGetValue(request.Group.Value, out var hosted) || hosted.Descriptor.Member != request.Member || hosted.Removing)
         {
             return;
         }
@@ -80,6 +81,15 @@ public sealed partial class ReplicaHost
     private bool Round()
     {
         var batch = new PersistBatch { Id = _nextBatchId };
+        foreach (var gone in _groups.Values.Where(g => g.Removing && g.InFlight is null).ToList())
+        {
+            _groups.Remove(gone.Id.Value);
+            if (_created.RemoveAll(d => d.Group == gone.Id) == 0)
+            {
+                batch.Operations.Add(new RemoveGroupOperation(gone.Id.Value));
+            }
+        }
+
         batch.Created.AddRange(_created);
         _created.Clear();
         _ready.Clear();
@@ -91,7 +101,7 @@ public sealed partial class ReplicaHost
                 break;
             }
 
-            if (group.InFlight is not null || !group.Core.HasReady)
+            if (group.InFlight is not null || group.Removing || !group.Core.HasReady)
             {
                 continue;
             }
@@ -129,7 +139,10 @@ public sealed partial class ReplicaHost
 
         foreach (var group in _groups.Values)
         {
-            AddCompaction(group, batch);
+            if (!group.Removing)
+            {
+                AddCompaction(group, batch);
+            }
         }
 
         Flush();
@@ -291,6 +304,11 @@ public sealed partial class ReplicaHost
         // (5) Done: the core takes calls again, first the ones that waited.
         group.Core.Advance(ready);
         group.InFlight = null;
+        if (group.Removing)
+        {
+            return;
+        }
+
         for (; group.QueuedTicks > 0; group.QueuedTicks--)
         {
             group.Core.Tick();
@@ -326,7 +344,7 @@ public sealed partial class ReplicaHost
         var found = group.Storage.TryGetTerm(group.Applied, out var term);
         Invariant.Assert(found, "an applied entry is stored");
         group.SnapshotInProgress = true;
-        _store.SaveSnapshot(new SnapshotRequest(group.Id, group.Applied, term, group.Core.ConfigurationAt(group.Applied), group.Machine.Capture()));
+        _store.SaveSnapshot(new SnapshotRequest(group.Id, group.Descriptor.Member, group.Applied, term, group.Core.ConfigurationAt(group.Applied), group.Machine.Capture()));
     }
 
     private void Queue(IReadOnlyList<Message> messages) => _outbox.AddRange(messages);

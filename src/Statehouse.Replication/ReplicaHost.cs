@@ -99,11 +99,39 @@ public sealed partial class ReplicaHost
         StartGroup(descriptor);
     }
 
-    /// <summary>Whether this node hosts <paramref name="group"/>.</summary>
-    public bool Hosts(GroupId group) => _groups.ContainsKey(group.Value);
+    /// <summary>
+    /// The group leaves this node (its removal committed, or it moved): it gets no call from now on, inputs for it are
+    /// refused, and its Remove record goes into the next batch once no Ready of it is in flight.
+    /// </summary>
+    public void RemoveGroup(GroupId group)
+    {
+        ThrowIfFailed();
+        var hosted = Find(group);
+        if (hosted.Removing)
+        {
+            return;
+        }
+
+        hosted.Removing = true;
+        while (hosted.Queued.Count > 0)
+        {
+            Refuse(hosted, hosted.Queued.Dequeue());
+        }
+
+        while (hosted.WaitingReads.Count > 0)
+        {
+            hosted.Machine.OnReadFailed(hosted.WaitingReads.Dequeue().RequestId, NodeId.None);
+        }
+    }
+
+    /// <summary>Whether this node hosts <paramref name="group"/> (and is not removing it).</summary>
+    public bool Hosts(GroupId group) => _groups.TryGetValue(group.Value, out var g) && !g.Removing;
 
     /// <summary>This node's member id in <paramref name="group"/>.</summary>
     public NodeId MemberOf(GroupId group) => Find(group).Descriptor.Member;
+
+    /// <summary>The core of a group, for the simulator's checks (read-only use).</summary>
+    internal RaftNode? CoreOf(GroupId group) => _groups.TryGetValue(group.Value, out var g) && !g.Removing ? g.Core : null;
 
     /// <summary>What a group's core knows (null for a group not hosted here).</summary>
     public RaftStatus? Status(GroupId group) => _groups.TryGetValue(group.Value, out var g) ? g.Core.Status() : null;
@@ -116,7 +144,7 @@ public sealed partial class ReplicaHost
     {
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfFailed();
-        if (!_groups.TryGetValue(message.Group.Value, out var group) || message.To != group.Descriptor.Member)
+        if (!_groups.TryGetValue(message.Group.Value, out var group) || message.To != group.Descriptor.Member || group.Removing)
         {
             Statistics.MessagesDropped++;
             return;
@@ -131,6 +159,11 @@ public sealed partial class ReplicaHost
         ThrowIfFailed();
         foreach (var group in _groups.Values)
         {
+            if (group.Removing)
+            {
+                continue;
+            }
+
             if (group.InFlight is null)
             {
                 group.Core.Tick();
@@ -210,6 +243,12 @@ public sealed partial class ReplicaHost
 
     private void Deliver(HostedGroup group, GroupInput input)
     {
+        if (group.Removing)
+        {
+            Refuse(group, input);
+            return;
+        }
+
         if (group.InFlight is null)
         {
             Execute(group, input);

@@ -330,6 +330,49 @@ public sealed class ReplicaHostTests
     }
 
     [Fact]
+    public void ARemovedGroup_IsForgottenDurably_RefusesInputs_AndCanComeBackAsANewMember()
+    {
+        var cluster = new HostCluster(1, 2, _ => new HostOptions { SnapshotEveryEntries = 2 });
+        cluster.ElectAll();
+        var node = cluster[1];
+        var (gone, kept) = (cluster.Groups[0], cluster.Groups[1]);
+        for (var i = 0; i < 3; i++)
+        {
+            cluster.Propose(gone, $"g{i}");
+            cluster.Propose(kept, $"k{i}");
+        }
+
+        cluster.Settle();
+        var compacted = new LogIndex(node.Store.Log.Find(gone.Value)!.CompactIndex);
+        Assert.True(compacted > LogIndex.Zero);
+        Assert.NotNull(node.Store.Snapshots(gone).At(compacted));
+        node.Host.RemoveGroup(gone);
+        ProposeResult? refused = null;
+        node.Host.Propose(gone, "late"u8.ToArray(), r => refused = r);
+        Assert.Equal(ProposeStatus.Busy, refused!.Value.Status);
+        Assert.False(node.Host.Hosts(gone));
+        node.Host.Pump();
+        cluster.Settle();
+        Assert.Null(node.Store.Log.Find(gone.Value));
+        Assert.DoesNotContain(node.Store.Groups, d => d.Group == gone);
+        Assert.Null(node.Store.Snapshots(gone).At(compacted));
+
+        node.Crash();
+        node.Restart();
+        Assert.False(node.Host.Hosts(gone));
+        Assert.True(node.Host.Hosts(kept));
+        Assert.Null(node.Store.Log.Find(gone.Value));
+
+        // Back as a fresh member (a new id): it starts from nothing.
+        var fresh = new NodeId(101);
+        node.Host.CreateGroup(new GroupDescriptor(gone, fresh, new Configuration([fresh])));
+        node.Host.Pump();
+        cluster.RunUntil(() => node.Host.Status(gone)!.Role == RaftRole.Leader, "the new member leads");
+        Assert.Empty(node.Machines[gone].Commands);
+        cluster.RunUntil(() => node.Machines[kept].Commands.Count == 3, "the kept group re-applied");
+    }
+
+    [Fact]
     public void CreatingAGroupTwice_IsRefused()
     {
         var cluster = new HostCluster(1, 1);
