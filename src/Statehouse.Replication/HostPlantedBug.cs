@@ -14,4 +14,8 @@ internal enum HostPlantedBug
 
     /// <summary>A leader applies its new entries when it hands them to the batch, before they are committed.</summary>
     ApplyBeforeCommit = 1 << 1,
+
+    /// <summary>The store reports a batch durable before its fsync (<see cref="MemoryReplicaStore.PlantReportBeforeDurable"/>;
+    /// the host itself ignores this flag: the runtime that drives the store plants it).</summary>
+    ReportBeforeDurable = 1 << 2,
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Statehouse.Raft;
+using Statehouse.Replication;
 using Statehouse.Simulator.Faults;
 using Statehouse.Simulator.Running;
 
@@ -9,7 +10,7 @@ namespace Statehouse.Simulator;
 internal static class Cli
 {
     /// <summary>Validated settings, or null after printing why not.</summary>
-    public static SimulatorSettings? Settings(int nodes, int groups, string? plant, string? mix, double? seconds)
+    public static SimulatorSettings? Settings(int nodes, int groups, string? plant, string? mix, double? seconds, string? engine = null)
     {
         if (nodes is < 1 or > 9 || groups is < 1 or > 16)
         {
@@ -17,15 +18,37 @@ internal static class Cli
             return null;
         }
 
-        var bug = PlantedBug.None;
-        if (plant is not null && PlantHunt.Parse(plant) is not { } parsed)
+        var simEngine = SimEngine.Model;
+        if (engine is not null && !Enum.TryParse(engine, ignoreCase: true, out simEngine))
         {
-            Console.Error.WriteLine($"error: unknown planted bug '{plant}' (--plant list shows them).");
+            Console.Error.WriteLine($"error: unknown engine '{engine}' (model or host).");
             return null;
         }
-        else if (plant is not null)
+
+        var bug = PlantedBug.None;
+        var hostBug = HostPlantedBug.None;
+        if (plant is not null)
         {
-            bug = PlantHunt.Parse(plant)!.Value;
+            if (PlantHunt.Parse(plant) is { } core)
+            {
+                bug = core;
+            }
+            else if (PlantHunt.ParseHost(plant) is { } host)
+            {
+                if (engine is not null && simEngine != SimEngine.Host)
+                {
+                    Console.Error.WriteLine($"error: '{plant}' is a host bug: it needs --engine host.");
+                    return null;
+                }
+
+                hostBug = host;
+                simEngine = SimEngine.Host;
+            }
+            else
+            {
+                Console.Error.WriteLine($"error: unknown planted bug '{plant}' (--plant list shows them).");
+                return null;
+            }
         }
 
         FaultMix? faultMix = null;
@@ -46,14 +69,14 @@ internal static class Cli
             return null;
         }
 
-        return new SimulatorSettings(nodes, groups, bug, faultMix, seconds is { } t ? (long)(t * 1e6) : null);
+        return new SimulatorSettings(nodes, groups, bug, faultMix, seconds is { } t ? (long)(t * 1e6) : null, simEngine, hostBug);
     }
 
     /// <summary>Runs a batch; on failure shrinks and prints the shortest schedule. Returns the exit code.</summary>
     public static int RunSeeds(SimulatorSettings settings, long first, int seeds, int jobs, int shrinkSeconds, IReadOnlySet<int>? keep, bool verbose, TextWriter output)
     {
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(c, $"simulating seeds {first}..{first + seeds - 1}: {settings.Nodes} nodes, {settings.Groups} groups{(settings.Plant == PlantedBug.None ? string.Empty : $", planted {settings.Plant}")}{(settings.Mix is { } m ? $", mix {m}" : string.Empty)}, {jobs} job(s)"));
+        output.WriteLine(string.Create(c, $"simulating seeds {first}..{first + seeds - 1}: {settings.Engine} engine, {settings.Nodes} nodes, {settings.Groups} groups{PlantText(settings)}{(settings.Mix is { } m ? $", mix {m}" : string.Empty)}, {jobs} job(s)"));
         RunResult? failure;
         BatchResult? batch = null;
         if (keep is not null || verbose)
@@ -117,11 +140,15 @@ internal static class Cli
         }
 
         output.WriteLine($"violated: {violation}");
-        var plant = settings.Plant == PlantedBug.None ? string.Empty : $" --plant {settings.Plant}";
+        var plant = settings.Plant != PlantedBug.None ? $" --plant {settings.Plant}" : settings.HostPlant != HostPlantedBug.None ? $" --plant {settings.HostPlant}" : string.Empty;
+        plant += settings.Engine == SimEngine.Host ? " --engine host" : string.Empty;
         var mix = settings.Mix is { } m ? $" --mix {m}" : string.Empty;
         var seconds = settings.FaultPhaseUs is { } us ? string.Create(c, $" --seconds {us / 1e6}") : string.Empty;
         output.WriteLine($"replay: scripts/simulate.sh --seeds 1 --first-seed {failure.Seed} --nodes {settings.Nodes} --groups {settings.Groups}{plant}{mix}{seconds} --keep-faults {(shortest.Count == 0 ? "none" : string.Join(',', shortest.Select(f => f.Index)))} --shrink-seconds 0");
     }
+
+    private static string PlantText(SimulatorSettings settings) =>
+        settings.Plant != PlantedBug.None ? $", planted {settings.Plant}" : settings.HostPlant != HostPlantedBug.None ? $", planted {settings.HostPlant}" : string.Empty;
 
     /// <summary>Prints seeds-until-caught for one planted bug; false when some start did not catch it within the budget.</summary>
     public static bool Caught(SimulatorSettings settings, int starts, int budget, long stride, int jobs, TextWriter output)
@@ -145,7 +172,7 @@ internal static class Cli
         var median = counts.Count == 0 ? double.NaN : counts.Count % 2 == 1 ? counts[counts.Count / 2] : (counts[(counts.Count / 2) - 1] + counts[counts.Count / 2]) / 2.0;
         var by = string.Join(", ", results.Where(r => r.Invariant is not null).GroupBy(r => r.Invariant).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{settings.Plant}: caught from {counts.Count}/{starts} starts; seeds until caught median {median}, max {(counts.Count == 0 ? 0 : counts[^1])}{(missed > 0 ? $", {missed} not within {budget}" : string.Empty)}; by {by}; {clock.Elapsed.TotalSeconds:F0} s"));
+            $"{(settings.HostPlant != HostPlantedBug.None ? settings.HostPlant.ToString() : settings.Plant.ToString())}{(settings.Engine == SimEngine.Host ? " (host engine)" : string.Empty)}: caught from {counts.Count}/{starts} starts; seeds until caught median {median}, max {(counts.Count == 0 ? 0 : counts[^1])}{(missed > 0 ? $", {missed} not within {budget}" : string.Empty)}; by {by}; {clock.Elapsed.TotalSeconds:F0} s"));
         output.WriteLine("  per start: " + string.Join(' ', results.Select(r => r.SeedsUntilCaught?.ToString(CultureInfo.InvariantCulture) ?? "-")));
         return missed == 0;
     }

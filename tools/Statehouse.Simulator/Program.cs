@@ -4,7 +4,7 @@ using Statehouse.Simulator;
 using Statehouse.Simulator.Faults;
 using Statehouse.Simulator.Running;
 
-// statehouse-simulator [--seeds N] [--first-seed S] [--nodes K] [--groups M] [--plant NAME|list] [--mix MIX] [--seconds T]
+// statehouse-simulator [--seeds N] [--first-seed S] [--nodes K] [--groups M] [--engine model|host] [--plant NAME|list] [--mix MIX] [--seconds T]
 //                      [--jobs J] [--shrink-seconds X] [--keep-faults i,j,k] [--verbose]
 // statehouse-simulator caught --plant NAME|all [--starts 20] [--budget 300] [--stride 1000] [--nodes K] [--groups M] [--jobs J]
 // Exit codes: 0 every seed passed; 1 a seed failed (seed, shortest schedule and invariant printed); 64 usage.
@@ -19,10 +19,11 @@ var jobsOption = new Option<int>("--jobs") { Description = "Seeds run in paralle
 var shrinkOption = new Option<int>("--shrink-seconds") { Description = "Wall-clock budget for shrinking a failing schedule (0: do not shrink).", DefaultValueFactory = _ => 120 };
 var keepOption = new Option<string?>("--keep-faults") { Description = "Replay with only these faults of the seed's schedule (comma-separated indexes as a shrunk schedule prints them, or none)." };
 var verboseOption = new Option<bool>("--verbose") { Description = "Print each seed's result and trace hash." };
+var engineOption = new Option<string?>("--engine") { Description = "What runs the members: model (a model host per member, default) or host (the real replica host per node)." };
 var logOption = new Option<string?>("--log") { Description = "Write every event and Ready of the run to this file (one seed)." };
 var root = new RootCommand("Statehouse deterministic simulator: the real Raft core on simulated time, network and disks; one seed replays a run.")
 {
-    seedsOption, firstSeedOption, nodesOption, groupsOption, plantOption, mixOption, secondsOption, jobsOption, shrinkOption, keepOption, verboseOption, logOption,
+    seedsOption, firstSeedOption, nodesOption, groupsOption, plantOption, mixOption, secondsOption, jobsOption, shrinkOption, keepOption, verboseOption, logOption, engineOption,
 };
 root.SetAction(parse =>
 {
@@ -34,10 +35,15 @@ root.SetAction(parse =>
             Console.WriteLine(bug);
         }
 
+        foreach (var bug in PlantHunt.HostAll)
+        {
+            Console.WriteLine($"{bug} (host engine)");
+        }
+
         return 0;
     }
 
-    if (Cli.Settings(parse.GetValue(nodesOption), parse.GetValue(groupsOption), plantName, parse.GetValue(mixOption), parse.GetValue(secondsOption)) is not { } settings)
+    if (Cli.Settings(parse.GetValue(nodesOption), parse.GetValue(groupsOption), plantName, parse.GetValue(mixOption), parse.GetValue(secondsOption), parse.GetValue(engineOption)) is not { } settings)
     {
         return 64;
     }
@@ -88,22 +94,20 @@ var budgetOption = new Option<int>("--budget") { Description = "Seeds at most fr
 var strideOption = new Option<long>("--stride") { Description = "Distance between starting seeds.", DefaultValueFactory = _ => 1000 };
 var caught = new Command("caught", "Seeds until each planted bug is caught, from several starting seeds (median and max).")
 {
-    plantOption, startsOption, budgetOption, strideOption, nodesOption, groupsOption, mixOption, secondsOption, jobsOption,
+    plantOption, startsOption, budgetOption, strideOption, nodesOption, groupsOption, mixOption, secondsOption, jobsOption, engineOption,
 };
 caught.SetAction(parse =>
 {
     var plantName = parse.GetValue(plantOption) ?? "all";
-    var bugs = string.Equals(plantName, "all", StringComparison.OrdinalIgnoreCase) ? PlantHunt.All : PlantHunt.Parse(plantName) is { } one ? [one] : null;
-    if (bugs is null)
-    {
-        Console.Error.WriteLine($"error: unknown planted bug '{plantName}' (--plant list shows them).");
-        return 64;
-    }
-
+    var engine = parse.GetValue(engineOption);
+    var hostEngine = string.Equals(engine, "host", StringComparison.OrdinalIgnoreCase);
+    IReadOnlyList<string> bugs = string.Equals(plantName, "all", StringComparison.OrdinalIgnoreCase)
+        ? [.. PlantHunt.All.Select(b => b.ToString()), .. hostEngine ? PlantHunt.HostAll.Select(b => b.ToString()) : []]
+        : [plantName];
     var failed = false;
     foreach (var bug in bugs)
     {
-        if (Cli.Settings(parse.GetValue(nodesOption), parse.GetValue(groupsOption), bug.ToString(), parse.GetValue(mixOption), parse.GetValue(secondsOption)) is not { } settings)
+        if (Cli.Settings(parse.GetValue(nodesOption), parse.GetValue(groupsOption), bug, parse.GetValue(mixOption), parse.GetValue(secondsOption), engine) is not { } settings)
         {
             return 64;
         }

@@ -128,7 +128,7 @@ internal sealed class SafetyMonitor(Func<long> now)
     /// <paramref name="term"/>: its log (<paramref name="log"/>, everything it holds, written) has every entry known
     /// committed and every acknowledged write. Entries its snapshot covers are checked at the snapshot's index.
     /// </summary>
-    public void CheckNewLeader(GroupId group, Term term, NodeId leader, DiskImage log)
+    public void CheckNewLeader(GroupId group, Term term, NodeId leader, IStoredLog log)
     {
         var record = Group(group);
         foreach (var (index, ackTerm) in record.Acknowledged)
@@ -148,7 +148,7 @@ internal sealed class SafetyMonitor(Func<long> now)
         }
     }
 
-    private static bool Holds(DiskImage log, ulong index, Term term)
+    private static bool Holds(IStoredLog log, ulong index, Term term)
     {
         var at = new LogIndex(index);
         if (at < log.SnapshotIndex)

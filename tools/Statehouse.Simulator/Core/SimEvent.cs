@@ -21,6 +21,12 @@ internal sealed record NodeTicks(int Node, long Incarnation) : SimEvent;
 /// <summary>An fsync a host asked for completes (or fails, if the disk was told to fail).</summary>
 internal sealed record SyncCompletes(int Node, GroupId Group, NodeId Member, long Incarnation, long SyncId) : SimEvent;
 
+/// <summary>A snapshot a node's replica host asked for is written (host engine).</summary>
+internal sealed record HostSnapshotWritten(int Node, long Incarnation) : SimEvent;
+
+/// <summary>A planted bug: the node's store reports a batch durable before its fsync (host engine).</summary>
+internal sealed record HostEarlyReport(int Node, long Incarnation, long BatchId) : SimEvent;
+
 /// <summary>A fault of the schedule starts.</summary>
 internal sealed record FaultStarts(int FaultIndex) : SimEvent;
 

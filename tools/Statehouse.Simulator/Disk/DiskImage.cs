@@ -8,7 +8,7 @@ namespace Statehouse.Simulator.Disk;
 /// received (staging). Two copies exist per member: the volatile image (what was written) and the durable one (what
 /// an fsync covered).
 /// </summary>
-internal sealed class DiskImage
+internal sealed class DiskImage : Checks.IStoredLog
 {
     private List<StoredEntry> _entries;
 

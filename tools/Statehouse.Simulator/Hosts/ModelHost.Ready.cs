@@ -20,7 +20,7 @@ internal sealed partial class ModelHost
         // (1) Messages that may go out at once.
         foreach (var message in ready.Messages)
         {
-            _world.SendRaft(this, message);
+            _world.SendRaft(Node, message);
         }
 
         // (2) Persist, in the contract's order: snapshot chunks, the snapshot to install, entries, hard state.
@@ -98,7 +98,7 @@ internal sealed partial class ModelHost
         // (3) Only now: votes and acknowledgements promise what is durable.
         foreach (var message in ready.MessagesAfterPersist)
         {
-            _world.SendRaft(this, message);
+            _world.SendRaft(Node, message);
         }
 
         // (4) Apply in order, then the reads that were waiting for it.

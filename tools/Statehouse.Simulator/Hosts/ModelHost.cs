@@ -16,7 +16,7 @@ namespace Statehouse.Simulator.Hosts;
 /// out the committed entries again from there. The host snapshots every <see cref="Running.RunConfig.SnapshotEveryEntries"/>
 /// applied entries and compacts its log.
 /// </remarks>
-internal sealed partial class ModelHost
+internal sealed partial class ModelHost : ISimMember
 {
     private readonly IHostWorld _world;
     private readonly Queue<HostInput> _inbox = new();
@@ -60,6 +60,9 @@ internal sealed partial class ModelHost
 
     /// <summary>Inputs dropped because the inbox was full.</summary>
     public long InputsDropped { get; private set; }
+
+    /// <inheritdoc />
+    public bool TryGetStoredTerm(LogIndex index, out Term term) => Storage.Image.TryGetTerm(index, out term);
 
     /// <summary>Whether a Ready is waiting for its fsync.</summary>
     public bool Busy => _persisting is not null;

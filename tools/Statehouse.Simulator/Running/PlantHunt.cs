@@ -1,4 +1,5 @@
 using Statehouse.Raft;
+using Statehouse.Replication;
 
 namespace Statehouse.Simulator.Running;
 
@@ -14,9 +15,16 @@ internal static class PlantHunt
     /// <summary>The planted bugs, by name.</summary>
     public static IReadOnlyList<PlantedBug> All { get; } = Enum.GetValues<PlantedBug>().Where(b => b != PlantedBug.None).ToList();
 
-    /// <summary>Parses a planted bug's name (case-insensitive); null when unknown.</summary>
+    /// <summary>The planted host bugs (host engine), by name.</summary>
+    public static IReadOnlyList<HostPlantedBug> HostAll { get; } = Enum.GetValues<HostPlantedBug>().Where(b => b != HostPlantedBug.None).ToList();
+
+    /// <summary>Parses a planted core bug's name (case-insensitive); null when unknown.</summary>
     public static PlantedBug? Parse(string name) =>
         All.Cast<PlantedBug?>().FirstOrDefault(b => string.Equals(b.ToString(), name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Parses a planted host bug's name (case-insensitive); null when unknown.</summary>
+    public static HostPlantedBug? ParseHost(string name) =>
+        HostAll.Cast<HostPlantedBug?>().FirstOrDefault(b => string.Equals(b.ToString(), name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Runs seeds from <paramref name="firstSeed"/> until one fails (a simulator assertion does not count as a catch).</summary>
     public static HuntResult Hunt(SimulatorSettings settings, long firstSeed, int budget)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Statehouse.Raft;
+using Statehouse.Replication;
 using Statehouse.Simulator.Core;
 using Statehouse.Simulator.Faults;
 
@@ -22,6 +23,12 @@ internal sealed record RunConfig
 
     /// <summary>The bug planted in every core, or none.</summary>
     public PlantedBug Plant { get; init; }
+
+    /// <summary>Which engine runs the members: the model host per member (the core's own proof, issue 12) or the real replica host per node (issue 13).</summary>
+    public SimEngine Engine { get; init; }
+
+    /// <summary>Planted host bugs (host engine only).</summary>
+    public HostPlantedBug HostPlant { get; init; }
 
     /// <summary>The run's flavour.</summary>
     public FaultMix Mix { get; init; }
@@ -142,7 +149,9 @@ internal sealed record RunConfig
     /// <param name="groups">Groups (1-16).</param>
     /// <param name="plant">The bug planted in every core.</param>
     /// <param name="mix">Forces a mix; null lets the seed choose.</param>
-    public static RunConfig Generate(long seed, int nodes, int groups, PlantedBug plant, FaultMix? mix = null)
+    /// <param name="engine">What runs the members (it draws nothing from the seed: both engines see the same run).</param>
+    /// <param name="hostPlant">The bug planted in every replica host (host engine).</param>
+    public static RunConfig Generate(long seed, int nodes, int groups, PlantedBug plant, FaultMix? mix = null, SimEngine engine = SimEngine.Model, HostPlantedBug hostPlant = HostPlantedBug.None)
     {
         SimulatorAssert.That(nodes is >= 1 and <= 9, "1 to 9 nodes");
         SimulatorAssert.That(groups is >= 1 and <= 16, "1 to 16 groups");
@@ -172,6 +181,8 @@ internal sealed record RunConfig
             Nodes = nodes,
             Groups = groups,
             Plant = plant,
+            Engine = engine,
+            HostPlant = hostPlant,
             Mix = chosen,
             VotersPerGroup = nodes <= 3 ? nodes : (r.Next(2) == 0 ? 3 : Math.Min(5, nodes)),
             ClockRates = rates,
@@ -229,7 +240,7 @@ internal sealed record RunConfig
         var c = CultureInfo.InvariantCulture;
         var lease = LeaseDriftRatio is { } d ? string.Create(c, $"lease reads (drift bound {d:F3})") : "no lease reads";
         var rates = string.Join(' ', ClockRates.Select(x => x.ToString("F3", c)));
-        return string.Create(c, $"mix {Mix}, {Nodes} nodes, {Groups} groups of {VotersPerGroup} voters, election {ElectionTicks} ticks of {TickUs / 1000} ms, " +
+        return string.Create(c, $"{Engine} engine, mix {Mix}, {Nodes} nodes, {Groups} groups of {VotersPerGroup} voters, election {ElectionTicks} ticks of {TickUs / 1000} ms, " +
             $"heartbeat {HeartbeatTicks}, prevote {PreVote}, check-quorum {CheckQuorum}, {lease}, clock rates [{rates}], append {MaxAppendBytes} B, " +
             $"inflight {MaxInflightAppends}, chunk {SnapshotChunkBytes} B x{MaxInflightSnapshotChunks}, snapshot every {SnapshotEveryEntries}, " +
             $"inputs/ready {MaxInputsPerReady}, drop {DropPermille}‰ dup {DuplicatePermille}‰, delay {DelayMinUs}-{DelayMaxUs} µs, sync {SyncMinUs}-{SyncMaxUs} µs");

@@ -29,5 +29,8 @@ internal sealed class SimNode(int index, double clockRate, long tickIntervalUs, 
     public long DiskErrorDownUs { get; set; }
 
     /// <summary>Its members, in a stable order (by group, then member id).</summary>
-    public List<ModelHost> Hosts { get; } = [];
+    public List<ISimMember> Hosts { get; } = [];
+
+    /// <summary>The node's replica host when the run drives the real host (null with the model engine).</summary>
+    public SimNodeHost? Engine { get; set; }
 }

@@ -135,7 +135,7 @@ internal sealed partial class Simulation
     }
 
     /// <inheritdoc />
-    public void OnTookOffice(ModelHost host)
+    public void OnTookOffice(ISimMember host)
     {
         for (var i = 0; i < _armed.Count; i++)
         {
@@ -172,7 +172,7 @@ internal sealed partial class Simulation
     }
 
     /// <inheritdoc />
-    public void OnLeaderCommitted(ModelHost host)
+    public void OnLeaderCommitted(ISimMember host)
     {
         if (_atFirstCommit.Remove((host.Group.Value, host.Member.Value), out var waiting) && host.Core?.Term == waiting.Term)
         {
@@ -279,10 +279,18 @@ internal sealed partial class Simulation
         node.Incarnation++;
         node.CrashedBy = crashedBy;
         Count("crashes");
-        foreach (var host in node.Hosts)
+        if (node.Engine is { } engine)
         {
-            var keep = keepSalt == 0 ? 0 : (Seeds.Mix(keepSalt ^ host.Member.Value ^ (host.Group.Value << 32)) >> 11) / (double)(1UL << 53);
-            Count("unsynced writes lost", host.Crash(keep));
+            var keep = keepSalt == 0 ? 0 : (Seeds.Mix(keepSalt ^ (ulong)node.Index) >> 11) / (double)(1UL << 53);
+            Count("unsynced batches lost", engine.Crash(keep));
+        }
+        else
+        {
+            foreach (var host in node.Hosts.Cast<ModelHost>())
+            {
+                var keep = keepSalt == 0 ? 0 : (Seeds.Mix(keepSalt ^ host.Member.Value ^ (host.Group.Value << 32)) >> 11) / (double)(1UL << 53);
+                Count("unsynced writes lost", host.Crash(keep));
+            }
         }
 
         var restartAt = WorkloadsStopped ? NowUs + 1 : NowUs + Math.Max(1, downUs);
@@ -294,19 +302,15 @@ internal sealed partial class Simulation
         node.Up = true;
         node.CrashedBy = -1;
         Count("restarts");
-        foreach (var host in node.Hosts.ToArray())
-        {
-            _current = ("restarting", host);
-            host.Start();
-        }
+        StartNode(node);
 
         _queue.Schedule(NowUs + node.TickIntervalUs, new NodeTicks(node.Index, node.Incarnation));
     }
 
     /// <summary>The member that leads <paramref name="group"/> in the highest term among live members, if any.</summary>
-    private ModelHost? LeaderOf(int group)
+    private ISimMember? LeaderOf(int group)
     {
-        ModelHost? leader = null;
+        ISimMember? leader = null;
         foreach (var host in _hosts.Values)
         {
             if (host.Group.Value == (ulong)group + 1 && host.Core is { Role: RaftRole.Leader } core && (leader is null || core.Term > leader.Core!.Term))

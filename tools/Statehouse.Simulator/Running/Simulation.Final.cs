@@ -69,7 +69,7 @@ internal sealed partial class Simulation
                 return $"g{g + 1} has no leader";
             }
 
-            if (!leader.Storage.Image.TryGetTerm(core.CommitIndex, out var term) || term != core.Term)
+            if (!leader.TryGetStoredTerm(core.CommitIndex, out var term) || term != core.Term)
             {
                 return $"{leader.Member}, leader of {leader.Group} in {core.Term}, has not committed an entry of its term (commit {core.CommitIndex})";
             }

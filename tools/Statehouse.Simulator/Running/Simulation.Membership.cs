@@ -31,7 +31,7 @@ internal sealed partial class Simulation
 
         var configuration = core.Configuration;
         var voters = configuration.Voters;
-        ModelHost? joiner = null;
+        ISimMember? joiner = null;
         ConfigChange change;
         if (configuration.Learners.Count > 0)
         {
@@ -41,14 +41,17 @@ internal sealed partial class Simulation
         {
             change = new ConfigChange(ConfigChangeKind.Remove, voters[(int)(fault.Salt % (ulong)voters.Count)], default);
         }
-        else if (FreeNode(configuration, fault.Salt) is { } free)
+        else if (FreeNode(configuration, leader.Group, fault.Salt) is { } free)
         {
             // No clean-up of other hosts of the group on that node: the leader's configuration may hold a removal that
             // never commits, so such a host may still be a member. Joiners whose addition failed retire on their own.
             var id = new NodeId(((ulong)admin.Joins[free]++ + 1) * IdStride + (ulong)free + 1);
-            joiner = new ModelHost(this, free, leader.Group, id, Configuration.Empty);
+            joiner = NewMember(free, leader.Group, id, Configuration.Empty);
             AddHost(joiner);
-            joiner.Start();
+            if (joiner is ModelHost model)
+            {
+                model.Start();
+            }
             change = new ConfigChange(ConfigChangeKind.AddLearner, id, default);
         }
         else if (voters.Count > 2)
@@ -78,16 +81,21 @@ internal sealed partial class Simulation
         return true;
     }
 
-    /// <summary>A node that is up and hosts no member of <paramref name="configuration"/>, picked by the salt.</summary>
-    private int? FreeNode(Configuration configuration, ulong salt)
+    /// <summary>
+    /// A node that is up and hosts no member of <paramref name="configuration"/>, picked by the salt. A node running
+    /// the replica host holds one member per group: it must not hold one still (a member out of the configuration
+    /// whose retirement is pending).
+    /// </summary>
+    private int? FreeNode(Configuration configuration, GroupId group, ulong salt)
     {
         var used = configuration.Members.Select(NodeOf).ToHashSet();
-        var free = Enumerable.Range(0, _nodes.Length).Where(n => _nodes[n].Up && !used.Contains(n)).ToList();
+        var free = Enumerable.Range(0, _nodes.Length)
+            .Where(n => _nodes[n].Up && !used.Contains(n) && !(_nodes[n].Engine?.HoldsGroup(group) ?? false)).ToList();
         return free.Count == 0 ? null : free[(int)(salt % (ulong)free.Count)];
     }
 
     /// <inheritdoc />
-    public void OnApplied(ModelHost host, Entry entry)
+    public void OnApplied(ISimMember host, Entry entry)
     {
         var admin = _admins[host.Group.Value - 1];
         if (admin.Pending is not { } pending || entry.Index != pending.Index)
@@ -126,5 +134,5 @@ internal sealed partial class Simulation
         public long? ProposingSinceUs { get; set; }
     }
 
-    private sealed record PendingChange(LogIndex Index, Term Term, ConfigChange Change, ModelHost? Joiner);
+    private sealed record PendingChange(LogIndex Index, Term Term, ConfigChange Change, ISimMember? Joiner);
 }

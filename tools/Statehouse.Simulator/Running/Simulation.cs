@@ -23,7 +23,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     private readonly EventQueue _queue;
     private readonly SimNetwork _network;
     private readonly SimNode[] _nodes;
-    private readonly Dictionary<(ulong Group, ulong Member), ModelHost> _hosts = [];
+    private readonly Dictionary<(ulong Group, ulong Member), ISimMember> _hosts = [];
     private readonly List<SimClient> _clients = [];
     private readonly IReadOnlyList<Fault> _schedule;
     private readonly TraceHasher _trace = new();
@@ -115,11 +115,11 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     public void Dispose() => _trace.Dispose();
 
     /// <inheritdoc />
-    public void SendRaft(ModelHost from, Message message)
+    public void SendRaft(int fromNode, Message message)
     {
         var to = NodeOf(message.To);
         SimulatorAssert.That(to >= 0 && to < _nodes.Length, $"a message to {message.To}, on no node");
-        _network.Send(message, from.Node, to);
+        _network.Send(message, fromNode, to);
     }
 
     /// <inheritdoc />
@@ -136,6 +136,24 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     }
 
     /// <inheritdoc />
+    public void StartHostSync(int node, long syncId)
+    {
+        var latency = _nodes[node].Disk.NextSyncLatencyUs();
+        _queue.Schedule(NowUs + latency, new SyncCompletes(node, default, default, _nodes[node].Incarnation, syncId));
+    }
+
+    /// <inheritdoc />
+    public void StartHostSnapshot(int node)
+    {
+        // Writing a snapshot file and syncing it: a few fsyncs' worth.
+        var latency = 2 * _nodes[node].Disk.NextSyncLatencyUs();
+        _queue.Schedule(NowUs + latency, new HostSnapshotWritten(node, _nodes[node].Incarnation));
+    }
+
+    /// <inheritdoc />
+    public void ScheduleEarlyReport(int node, long batchId) => _queue.Schedule(NowUs, new HostEarlyReport(node, _nodes[node].Incarnation, batchId));
+
+    /// <inheritdoc />
     public void Send(ClientRequest request, int node) => _network.SendRequest(request, node);
 
     /// <inheritdoc />
@@ -150,7 +168,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             var configuration = new Configuration(voters);
             foreach (var voter in voters)
             {
-                AddHost(new ModelHost(this, NodeOf(voter), group, voter, configuration));
+                AddHost(NewMember(NodeOf(voter), group, voter, configuration));
             }
 
             _admins[g] = new GroupAdmin(Config.Nodes);
@@ -162,11 +180,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
         foreach (var node in _nodes)
         {
-            foreach (var host in node.Hosts)
-            {
-                _current = ("starting", host);
-                host.Start();
-            }
+            StartNode(node);
 
             // Spread the first ticks so the nodes' clocks are not in phase.
             _queue.Schedule(1 + (node.Index * 1237 % node.TickIntervalUs), new NodeTicks(node.Index, node.Incarnation));
@@ -187,7 +201,36 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
     private static NodeId MemberId(int node, int join) => new(((ulong)join * IdStride) + (ulong)node + 1);
 
-    private void AddHost(ModelHost host)
+    /// <summary>A new member of a group on a node, run by the configured engine (not started: the node starts it).</summary>
+    private ISimMember NewMember(int node, GroupId group, NodeId member, Configuration bootstrap)
+    {
+        if (Config.Engine == SimEngine.Host)
+        {
+            var engine = _nodes[node].Engine ??= new SimNodeHost(this, node);
+            return engine.AddMember(group, member, bootstrap);
+        }
+
+        return new ModelHost(this, node, group, member, bootstrap);
+    }
+
+    /// <summary>Starts every member of a node (from what its disks hold).</summary>
+    private void StartNode(SimNode node)
+    {
+        if (node.Engine is { } engine)
+        {
+            _current = ("starting the replica host of node " + (node.Index + 1), null);
+            engine.Start();
+            return;
+        }
+
+        foreach (var host in node.Hosts.Cast<ModelHost>().ToArray())
+        {
+            _current = ("starting", host);
+            host.Start();
+        }
+    }
+
+    private void AddHost(ISimMember host)
     {
         _hosts.Add((host.Group.Value, host.Member.Value), host);
         var list = _nodes[host.Node].Hosts;
@@ -195,9 +238,17 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         list.Sort(static (a, b) => a.Group.Value != b.Group.Value ? a.Group.Value.CompareTo(b.Group.Value) : a.Member.Value.CompareTo(b.Member.Value));
     }
 
-    private void RemoveHost(ModelHost host)
+    private void RemoveHost(ISimMember host)
     {
-        host.Retire();
+        if (host is HostedMember hosted)
+        {
+            _nodes[host.Node].Engine!.Retire(hosted);
+        }
+        else
+        {
+            ((ModelHost)host).Retire();
+        }
+
         _hosts.Remove((host.Group.Value, host.Member.Value));
         _nodes[host.Node].Hosts.Remove(host);
     }
@@ -222,6 +273,21 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 break;
             case SyncCompletes sync:
                 SyncDone(sync);
+                break;
+            case HostSnapshotWritten written:
+                if (_nodes[written.Node] is { Up: true, Engine: { } writer } writing && writing.Incarnation == written.Incarnation)
+                {
+                    _current = ("a snapshot written", null);
+                    writer.OnSnapshotWritten();
+                }
+
+                break;
+            case HostEarlyReport early:
+                if (_nodes[early.Node] is { Up: true, Engine: { } reporter } reporting && reporting.Incarnation == early.Incarnation)
+                {
+                    reporter.OnEarlyReport(early.BatchId);
+                }
+
                 break;
             case FaultStarts { FaultIndex: var index }:
                 StartFault(FaultAt(index));
@@ -298,7 +364,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         }
 
         // The node's live member of that group (the newest, should an old one still be retiring).
-        ModelHost? target = null;
+        ISimMember? target = null;
         foreach (var host in _nodes[to].Hosts)
         {
             if (host.Group == request.Group && host.Core is not null)
@@ -325,10 +391,18 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
             return;
         }
 
-        foreach (var host in node.Hosts.ToArray())
+        if (node.Engine is { } engine)
         {
-            _current = ("ticking", host);
-            host.Enqueue(TickInput.Instance);
+            _current = ("ticking node " + (node.Index + 1), null);
+            engine.Tick();
+        }
+        else
+        {
+            foreach (var host in node.Hosts.ToArray())
+            {
+                _current = ("ticking", host);
+                host.Enqueue(TickInput.Instance);
+            }
         }
 
         _queue.Schedule(NowUs + node.TickIntervalUs, new NodeTicks(node.Index, node.Incarnation));
@@ -337,7 +411,27 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     private void SyncDone(SyncCompletes sync)
     {
         var node = _nodes[sync.Node];
-        if (!node.Up || !_hosts.TryGetValue((sync.Group.Value, sync.Member.Value), out var host) || host.Incarnation != sync.Incarnation)
+        if (node.Engine is { } engine)
+        {
+            if (!node.Up || node.Incarnation != sync.Incarnation)
+            {
+                return;
+            }
+
+            if (node.Disk.FailNextSync)
+            {
+                node.Disk.FailNextSync = false;
+                Count("fsync errors");
+                CrashNode(node, keepSalt: Seeds.Mix((ulong)NowUs), node.DiskErrorDownUs, node.CrashedBy);
+                return;
+            }
+
+            _current = ("finishing a batch after its fsync on node " + (node.Index + 1), null);
+            engine.OnSyncCompleted();
+            return;
+        }
+
+        if (!node.Up || !_hosts.TryGetValue((sync.Group.Value, sync.Member.Value), out var found) || found is not ModelHost host || host.Incarnation != sync.Incarnation)
         {
             return;
         }
@@ -391,6 +485,14 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
                 _trace.Add(((long)s.Node << 48) ^ (long)(s.Group.Value << 32) ^ (long)s.Member.Value);
                 _trace.Add(s.SyncId);
                 break;
+            case HostSnapshotWritten w:
+                _trace.Add(15);
+                _trace.Add(w.Node);
+                break;
+            case HostEarlyReport e:
+                _trace.Add(16);
+                _trace.Add(((long)e.Node << 48) ^ e.BatchId);
+                break;
             case FaultStarts { FaultIndex: var index }:
                 _trace.Add(6);
                 _trace.Add(index);
@@ -443,12 +545,22 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         _stats["writes failed"] = History.Failed;
         _stats["redirects"] = History.Redirects;
         _stats["host inputs dropped"] = _hosts.Values.Sum(h => h.InputsDropped);
+        foreach (var node in _nodes)
+        {
+            if (node.Engine?.Host is { } host)
+            {
+                _stats["host batches"] = _stats.GetValueOrDefault("host batches") + host.Statistics.Batches;
+                _stats["host readys persisted"] = _stats.GetValueOrDefault("host readys persisted") + host.Statistics.ReadysPersisted;
+                _stats["host snapshots saved"] = _stats.GetValueOrDefault("host snapshots saved") + host.Statistics.SnapshotsSaved;
+                _stats["host snapshots installed"] = _stats.GetValueOrDefault("host snapshots installed") + host.Statistics.SnapshotsInstalled;
+            }
+        }
     }
 
     private static string Describe((string What, object? Subject) current) => current.Subject switch
     {
         null => current.What,
-        ModelHost host => $"{host.Member} of {host.Group} {current.What}",
+        ISimMember host => $"{host.Member} of {host.Group} {current.What}",
         Message message => $"{message.To} of {message.Group} {current.What} {message}",
         _ => $"{current.What} {current.Subject}",
     };

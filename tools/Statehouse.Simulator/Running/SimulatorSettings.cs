@@ -1,4 +1,5 @@
 using Statehouse.Raft;
+using Statehouse.Replication;
 using Statehouse.Simulator.Faults;
 
 namespace Statehouse.Simulator.Running;
@@ -9,12 +10,15 @@ namespace Statehouse.Simulator.Running;
 /// <param name="Plant">The planted bug, or none.</param>
 /// <param name="Mix">A fault mix for every seed, or null to let each seed pick.</param>
 /// <param name="FaultPhaseUs">Length of the faulty phase, or null for the default.</param>
-internal sealed record SimulatorSettings(int Nodes, int Groups, PlantedBug Plant = PlantedBug.None, FaultMix? Mix = null, long? FaultPhaseUs = null)
+/// <param name="Engine">What runs the members (the model host per member, or the replica host per node).</param>
+/// <param name="HostPlant">The planted host bug (host engine), or none.</param>
+internal sealed record SimulatorSettings(
+    int Nodes, int Groups, PlantedBug Plant = PlantedBug.None, FaultMix? Mix = null, long? FaultPhaseUs = null, SimEngine Engine = SimEngine.Model, HostPlantedBug HostPlant = HostPlantedBug.None)
 {
     /// <summary>The configuration and full fault schedule of <paramref name="seed"/>.</summary>
     public (RunConfig Config, IReadOnlyList<Fault> Schedule) Prepare(long seed)
     {
-        var config = RunConfig.Generate(seed, Nodes, Groups, Plant, Mix);
+        var config = RunConfig.Generate(seed, Nodes, Groups, Plant, Mix, Engine, HostPlant);
         if (FaultPhaseUs is { } phase)
         {
             config = config with { FaultPhaseUs = phase };
