@@ -309,6 +309,8 @@ public sealed partial class ReplicaHost
             return;
         }
 
+        // Before any new input: a queued message may carry a snapshot that moves the core past what was applied.
+        MaybeSnapshot(group);
         for (; group.QueuedTicks > 0; group.QueuedTicks--)
         {
             group.Core.Tick();
@@ -318,8 +320,6 @@ public sealed partial class ReplicaHost
         {
             Execute(group, group.Queued.Dequeue());
         }
-
-        MaybeSnapshot(group);
     }
 
     private void MaybeSnapshot(HostedGroup group)
@@ -344,10 +344,17 @@ public sealed partial class ReplicaHost
         var found = group.Storage.TryGetTerm(group.Applied, out var term);
         Invariant.Assert(found, "an applied entry is stored");
         group.SnapshotInProgress = true;
-        _store.SaveSnapshot(new SnapshotRequest(group.Id, group.Descriptor.Member, group.Applied, term, group.Core.ConfigurationAt(group.Applied), group.Machine.Capture()));
+        var capture = (_hostBugs & HostPlantedBug.CaptureNotFrozen) != 0 ? new UnfrozenCapture(group.Machine) : group.Machine.Capture();
+        _store.SaveSnapshot(new SnapshotRequest(group.Id, group.Descriptor.Member, group.Applied, term, group.Core.ConfigurationAt(group.Applied), capture));
     }
 
     private void Queue(IReadOnlyList<Message> messages) => _outbox.AddRange(messages);
+
+    /// <summary>The planted bug <see cref="HostPlantedBug.CaptureNotFrozen"/>: reads the live state when written.</summary>
+    private sealed class UnfrozenCapture(IGroupStateMachine machine) : IStateCapture
+    {
+        public void WriteTo(Stream destination) => machine.Capture().WriteTo(destination);
+    }
 
     /// <summary>Sends what the round queued, every group's messages in one call (the transport batches per node).</summary>
     private void Flush()

@@ -36,6 +36,9 @@ internal sealed class SimNodeHost : IPeerTransport
     /// <summary>Its store in the current life (null while down).</summary>
     public MemoryReplicaStore? Store { get; private set; }
 
+    /// <summary>The statistics of every life of the node's host, for the run's report.</summary>
+    public List<HostStatistics> Lives { get; } = [];
+
     /// <summary>The live members, by group.</summary>
     public IEnumerable<HostedMember> Members => _members.Values;
 
@@ -87,6 +90,7 @@ internal sealed class SimNodeHost : IPeerTransport
         };
         var random = Seeds.Stream(config.Seed, StreamKind.Core, (ulong)Index, 0, (ulong)_incarnation);
         Host = new ReplicaHost(options, new StoreSeam(this), this, MachineFor, random, config.Plant, config.HostPlant & ~HostPlantedBug.ReportBeforeDurable);
+        Lives.Add(Host.Statistics);
         Host.Open();
 
         // A retirement whose Remove record was lost with a crash is done again; a member whose creation was lost is

@@ -161,6 +161,15 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
 
     private void Setup()
     {
+        if (Config.Engine == SimEngine.Host)
+        {
+            // Every node runs a replica host, members or not: a joiner may be placed on any of them.
+            foreach (var node in _nodes)
+            {
+                node.Engine = new SimNodeHost(this, node.Index);
+            }
+        }
+
         for (var g = 0; g < Config.Groups; g++)
         {
             var group = new GroupId((ulong)g + 1);
@@ -206,8 +215,7 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
     {
         if (Config.Engine == SimEngine.Host)
         {
-            var engine = _nodes[node].Engine ??= new SimNodeHost(this, node);
-            return engine.AddMember(group, member, bootstrap);
+            return _nodes[node].Engine!.AddMember(group, member, bootstrap);
         }
 
         return new ModelHost(this, node, group, member, bootstrap);
@@ -545,15 +553,13 @@ internal sealed partial class Simulation : IHostWorld, IClientWorld, IDisposable
         _stats["writes failed"] = History.Failed;
         _stats["redirects"] = History.Redirects;
         _stats["host inputs dropped"] = _hosts.Values.Sum(h => h.InputsDropped);
-        foreach (var node in _nodes)
+        foreach (var life in _nodes.SelectMany(n => n.Engine?.Lives ?? []))
         {
-            if (node.Engine?.Host is { } host)
-            {
-                _stats["host batches"] = _stats.GetValueOrDefault("host batches") + host.Statistics.Batches;
-                _stats["host readys persisted"] = _stats.GetValueOrDefault("host readys persisted") + host.Statistics.ReadysPersisted;
-                _stats["host snapshots saved"] = _stats.GetValueOrDefault("host snapshots saved") + host.Statistics.SnapshotsSaved;
-                _stats["host snapshots installed"] = _stats.GetValueOrDefault("host snapshots installed") + host.Statistics.SnapshotsInstalled;
-            }
+            Count("host batches", life.Batches);
+            Count("host readys persisted", life.ReadysPersisted);
+            Count("host snapshots saved", life.SnapshotsSaved);
+            Count("host snapshots installed", life.SnapshotsInstalled);
+            Count("host messages dropped", life.MessagesDropped);
         }
     }
 
