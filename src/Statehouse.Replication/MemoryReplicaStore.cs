@@ -20,6 +20,36 @@ public sealed class MemoryReplicaDisk
 
     /// <summary>Batches made durable so far.</summary>
     public int RecordCount => Records.Count;
+
+    /// <summary>A copy (the lists and maps; their items are immutable or replaced, never changed in place).</summary>
+    internal MemoryReplicaDisk Clone()
+    {
+        var copy = new MemoryReplicaDisk();
+        copy.CopyFrom(this);
+        return copy;
+    }
+
+    /// <summary>Becomes <paramref name="other"/> (a crash back to an earlier durable image).</summary>
+    internal void CopyFrom(MemoryReplicaDisk other)
+    {
+        Descriptors.Clear();
+        Descriptors.AddRange(other.Descriptors);
+        Records.Clear();
+        Records.AddRange(other.Records);
+        Snapshots.Clear();
+        foreach (var (group, snapshots) in other.Snapshots)
+        {
+            Snapshots[group] = new SortedDictionary<ulong, (SnapshotMeta Meta, byte[] Data)>(snapshots);
+        }
+
+        Staging.Clear();
+        foreach (var (group, staged) in other.Staging)
+        {
+            var data = new MemoryStream();
+            data.Write(staged.Data.GetBuffer(), 0, (int)staged.Data.Length);
+            Staging[group] = (staged.Meta, data);
+        }
+    }
 }
 
 /// <summary>
@@ -35,6 +65,7 @@ public sealed class MemoryReplicaStore : IReplicaStore
     private readonly Dictionary<ulong, GroupSnapshots> _views = [];
     private readonly List<GroupDescriptor> _groups;
     private PersistBatch? _durableUnreported;
+    private readonly Queue<MemoryReplicaDisk> _unsynced = new();
 
     /// <summary>A new node with an empty disk.</summary>
     public MemoryReplicaStore()
@@ -93,8 +124,9 @@ public sealed class MemoryReplicaStore : IReplicaStore
     }
 
     /// <summary>
-    /// Planted bug (tests and the simulator only): batches are reported durable before they are
-    /// (<see cref="ReportEarly"/>), so a crash can lose an acknowledged batch.
+    /// Planted bug (tests and the simulator only): a batch is written at once and reported durable before its fsync
+    /// (<see cref="ReportEarly"/>); <see cref="MakeNextDurable"/> is the fsync, and <see cref="LoseUnsynced"/> the crash
+    /// that takes back what no fsync covered, acknowledged or not.
     /// </summary>
     internal bool PlantReportBeforeDurable { get; init; }
 
@@ -108,7 +140,25 @@ public sealed class MemoryReplicaStore : IReplicaStore
             Log.Validate(Log.LastLsn + 1, batch.Operations);
         }
 
+        if (PlantReportBeforeDurable)
+        {
+            // Written now (the page cache); durable only when its fsync completes.
+            _unsynced.Enqueue(_disk.Clone());
+            MakeDurable(batch);
+        }
+
         _persisting.Enqueue(batch);
+    }
+
+    /// <summary>The planted bug's crash: the disk goes back to before the oldest batch no fsync covered.</summary>
+    internal void LoseUnsynced()
+    {
+        if (_unsynced.TryPeek(out var before))
+        {
+            _disk.CopyFrom(before);
+        }
+
+        _unsynced.Clear();
     }
 
     /// <summary>Makes the oldest pending batch durable and tells <paramref name="host"/>; false when none is pending.</summary>
@@ -133,12 +183,15 @@ public sealed class MemoryReplicaStore : IReplicaStore
             return false;
         }
 
-        MakeDurable(batch);
-        if (!PlantReportBeforeDurable)
+        if (PlantReportBeforeDurable)
         {
-            _durableUnreported = batch;
+            // Written at Persist already: the fsync only makes it stay.
+            _unsynced.Dequeue();
+            return true;
         }
 
+        MakeDurable(batch);
+        _durableUnreported = batch;
         return true;
     }
 

@@ -329,8 +329,10 @@ public sealed partial class ReplicaHost
             return;
         }
 
+        // Only committed state is snapshotted (a correct host never applies beyond the commit index; the planted
+        // ApplyBeforeCommit does, and must then be caught by what its clients saw, not by its snapshots).
         var compact = group.Storage.CompactIndex;
-        if (group.Applied <= compact)
+        if (group.Applied <= compact || group.Applied > group.Core.CommitIndex)
         {
             return;
         }

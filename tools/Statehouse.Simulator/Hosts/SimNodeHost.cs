@@ -124,7 +124,11 @@ internal sealed class SimNodeHost : IPeerTransport
     public int Crash(double keepFraction)
     {
         var store = Store!;
-        if (keepFraction >= 0.5 && !store.PlantReportBeforeDurable)
+        if (store.PlantReportBeforeDurable)
+        {
+            store.LoseUnsynced();
+        }
+        else if (keepFraction >= 0.5)
         {
             store.MakeNextDurable();
         }
