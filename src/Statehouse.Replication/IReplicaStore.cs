@@ -85,6 +85,7 @@ public interface IGroupSnapshots
     /// <returns>False when the store no longer holds it.</returns>
     bool TryRead(SnapshotMeta snapshot, long offset, int maxBytes, out ReadOnlyMemory<byte> chunk);
 
-    /// <summary>Opens a snapshot's data to restore a state machine from it.</summary>
+    /// <summary>Opens a snapshot to restore a state machine from it: the stream starts at the capture (after the
+    /// <see cref="GroupSnapshotBody"/> prefix that <see cref="TryRead"/> includes).</summary>
     Stream OpenRead(SnapshotMeta snapshot);
 }

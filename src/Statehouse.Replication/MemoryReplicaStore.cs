@@ -253,6 +253,7 @@ public sealed class MemoryReplicaStore : IReplicaStore
         }
 
         using var buffer = new MemoryStream();
+        GroupSnapshotBody.WritePrefix(buffer, request.Configuration);
         request.Capture.WriteTo(buffer);
         var data = buffer.ToArray();
         var meta = new SnapshotMeta(request.Index, request.Term, request.Configuration, data.Length, Crc32C.Compute(data));
@@ -347,8 +348,17 @@ public sealed class MemoryReplicaStore : IReplicaStore
             return true;
         }
 
-        public Stream OpenRead(SnapshotMeta snapshot) =>
-            TryFind(snapshot, out var data) ? new MemoryStream(data, writable: false) : throw new InvalidOperationException($"Group g{group} holds no {snapshot}.");
+        public Stream OpenRead(SnapshotMeta snapshot)
+        {
+            if (!TryFind(snapshot, out var data))
+            {
+                throw new InvalidOperationException($"Group g{group} holds no {snapshot}.");
+            }
+
+            var stream = new MemoryStream(data, writable: false);
+            GroupSnapshotBody.ReadPrefix(stream);
+            return stream;
+        }
 
         private bool TryFind(SnapshotMeta snapshot, out byte[] data)
         {

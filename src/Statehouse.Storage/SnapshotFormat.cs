@@ -75,9 +75,14 @@ internal static class SnapshotFormat
     /// Checks header, trailer and checksum of a whole snapshot file against the index and term of its name.
     /// Returns null when valid; otherwise why not, with the offset of the problem.
     /// </summary>
-    public static string? Verify(IStorageFile file, long index, long term, out long bodyLengthBytes, out long problemOffset)
+    public static string? Verify(IStorageFile file, long index, long term, out long bodyLengthBytes, out long problemOffset) =>
+        Verify(file, index, term, out bodyLengthBytes, out _, out problemOffset);
+
+    /// <summary>As <see cref="Verify(IStorageFile, long, long, out long, out long)"/>, also giving the checksum.</summary>
+    public static string? Verify(IStorageFile file, long index, long term, out long bodyLengthBytes, out uint checksum, out long problemOffset)
     {
         bodyLengthBytes = 0;
+        checksum = 0;
         problemOffset = 0;
         long length = file.Length;
         if (length < HeaderBytes + TrailerBytes)
@@ -116,6 +121,7 @@ internal static class SnapshotFormat
         }
 
         bodyLengthBytes = declaredBodyBytes;
+        checksum = crc;
         problemOffset = 0;
         return null;
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using Statehouse.Raft;
+using Statehouse.Storage.Tests;
 
 namespace Statehouse.Replication.Tests;
 
@@ -14,7 +15,7 @@ internal sealed class HostCluster
     private readonly int _seed;
     private readonly HostPlantedBug _bugs;
 
-    public HostCluster(int nodes, int groups, Func<NodeId, HostOptions>? options = null, int seed = 1, HostPlantedBug bugs = HostPlantedBug.None)
+    public HostCluster(int nodes, int groups, Func<NodeId, HostOptions>? options = null, int seed = 1, HostPlantedBug bugs = HostPlantedBug.None, TestStoreKind store = TestStoreKind.Memory)
     {
         _seed = seed;
         _bugs = bugs;
@@ -23,7 +24,7 @@ internal sealed class HostCluster
         Groups = Enumerable.Range(1, groups).Select(i => new GroupId((ulong)i)).ToArray();
         foreach (var id in voters)
         {
-            var node = new Node(this, id, new MemoryReplicaDisk());
+            var node = new Node(this, id, store);
             Nodes.Add(node);
             node.Start();
             foreach (var group in Groups)
@@ -67,7 +68,7 @@ internal sealed class HostCluster
         var moved = false;
         foreach (var node in Nodes.Where(n => n.Up))
         {
-            while (node.Store.CompletePersist(node.Host) | node.Store.CompleteSnapshot(node.Host))
+            while (node.CompletePersist() | node.CompleteSnapshot())
             {
                 moved = true;
             }
@@ -152,20 +153,28 @@ internal sealed class HostCluster
     internal sealed class Node : IPeerTransport
     {
         private readonly HostCluster _cluster;
+        private readonly TestStoreKind _kind;
+        private FileReplicaStore? _fileStore;
 
-        public Node(HostCluster cluster, NodeId id, MemoryReplicaDisk disk)
+        public Node(HostCluster cluster, NodeId id, TestStoreKind kind)
         {
             _cluster = cluster;
             Id = id;
-            Disk = disk;
-            Store = new MemoryReplicaStore(disk);
+            _kind = kind;
         }
 
         public NodeId Id { get; }
 
-        public MemoryReplicaDisk Disk { get; }
+        /// <summary>The memory store's disk (what survives a crash), for the memory kind.</summary>
+        public MemoryReplicaDisk Disk { get; } = new();
 
-        public MemoryReplicaStore Store { get; private set; }
+        /// <summary>The file store's disk, for the file kind.</summary>
+        public FaultyFileSystem Files { get; } = new();
+
+        public IReplicaStore Store { get; private set; } = null!;
+
+        /// <summary>The memory store (memory kind only).</summary>
+        public MemoryReplicaStore MemoryStore => (MemoryReplicaStore)Store;
 
         public ReplicaHost Host { get; private set; } = null!;
 
@@ -175,19 +184,57 @@ internal sealed class HostCluster
 
         public int Incarnation { get; private set; }
 
+        public string Directory => $"/node{Id.Value}";
+
         public void Start()
         {
             Incarnation++;
             Machines.Clear();
-            Store = new MemoryReplicaStore(Disk);
+            if (_kind == TestStoreKind.File)
+            {
+                _fileStore = FileReplicaStore.Open(new FileReplicaStoreOptions
+                {
+                    Directory = Directory,
+                    FileSystem = Files,
+                    SegmentSizeBytes = 64 << 10,
+                    PreallocateSegments = false,
+                });
+                Store = _fileStore;
+            }
+            else
+            {
+                Store = new MemoryReplicaStore(Disk);
+            }
+
             Host = new ReplicaHost(_cluster._options(Id), Store, this, d => Machines[d.Group] = new ListMachine(),
                 new Random((_cluster._seed * 1_000) + ((int)Id.Value * 10) + Incarnation), PlantedBug.None, _cluster._bugs);
             Host.Open();
             Up = true;
         }
 
-        /// <summary>The node stops: what its store had not completed is lost.</summary>
-        public void Crash() => Up = false;
+        public bool CompletePersist() => _fileStore?.CompletePersist(Host) ?? MemoryStore.CompletePersist(Host);
+
+        public bool CompleteSnapshot() => _fileStore?.CompleteSnapshot(Host) ?? MemoryStore.CompleteSnapshot(Host);
+
+        /// <summary>The node stops: what its store had not completed is lost (and, for files, what no fsync covered).</summary>
+        public void Crash(CrashMode mode = CrashMode.LoseUnsynced)
+        {
+            Up = false;
+            if (_fileStore is { } store)
+            {
+                try
+                {
+                    store.Dispose();
+                }
+                catch (SimulatedCrashException)
+                {
+                    // The disk is gone already: closing files fails, as it would.
+                }
+
+                _fileStore = null;
+                Files.Restart(mode, Incarnation);
+            }
+        }
 
         public void Restart()
         {
@@ -204,4 +251,11 @@ internal sealed class HostCluster
             }
         }
     }
+}
+
+/// <summary>Which store the test nodes run on.</summary>
+public enum TestStoreKind
+{
+    Memory,
+    File,
 }

@@ -89,12 +89,30 @@ public sealed class GroupLog : IDisposable
     /// <exception cref="WalFailedException">An I/O failure, now or earlier; the log is poisoned.</exception>
     public long Write(IReadOnlyList<GroupOperation> operations)
     {
+        var lsn = Persist(operations);
+        if (operations.Count > 0)
+        {
+            Publish(lsn, operations);
+        }
+
+        return lsn;
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Write"/>, for a writer thread: checks the batch, writes it and makes it durable,
+    /// and leaves <see cref="State"/> unchanged until <see cref="Publish"/> (which must follow before the next batch).
+    /// Reading <see cref="State"/> meanwhile is safe: nothing changes it.
+    /// </summary>
+    /// <returns>The batch's LSN (the last one for an empty batch).</returns>
+    public long Persist(IReadOnlyList<GroupOperation> operations)
+    {
         ArgumentNullException.ThrowIfNull(operations);
         if (operations.Count == 0)
         {
             return LastLsn;
         }
 
+        Invariant.Assert(State.LastLsn == _wal.LastIndex, "the previous batch is published before the next is persisted");
         var lsn = _wal.LastIndex + 1;
         State.Validate(lsn, operations);
         _buffer.ResetWrittenCount();
@@ -102,8 +120,15 @@ public sealed class GroupLog : IDisposable
 
         // The WAL keeps no reference to the payload once Append returns, so one buffer serves every batch.
         _wal.Append([new LogRecord(lsn, 0, _buffer.WrittenMemory)]);
-        State.ApplyValidated(lsn, operations);
         return lsn;
+    }
+
+    /// <summary>The second half of <see cref="Write"/>: the durable batch <paramref name="lsn"/> shows in <see cref="State"/>.</summary>
+    public void Publish(long lsn, IReadOnlyList<GroupOperation> operations)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        Invariant.Assert(lsn == _wal.LastIndex && lsn == State.LastLsn + 1, "the batch published is the one persisted");
+        State.ApplyValidated(lsn, operations);
     }
 
     /// <summary>
@@ -119,6 +144,11 @@ public sealed class GroupLog : IDisposable
         foreach (var id in groups)
         {
             var group = State.Find(id) ?? throw new ArgumentException($"The log holds nothing for group {id}.", nameof(groups));
+            if (group.CreateLsn > 0)
+            {
+                operations.Add(new CreateGroupOperation(id, group.Member, group.Bootstrap));
+            }
+
             if (group.CompactIndex > 0)
             {
                 operations.Add(new CompactOperation(id, group.CompactIndex, group.CompactTerm));

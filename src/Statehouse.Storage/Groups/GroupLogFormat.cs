@@ -15,6 +15,7 @@ public static class GroupLogFormat
     private const byte HardStateKind = 2;
     private const byte CompactKind = 3;
     private const byte RemoveGroupKind = 4;
+    private const byte CreateGroupKind = 5;
 
     /// <summary>Encodes <paramref name="operations"/> into <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">An operation breaks the format's rules (no entries, group or index 0).</exception>
@@ -57,6 +58,17 @@ public static class GroupLogFormat
                     encoder.WriteByte(RemoveGroupKind);
                     encoder.WriteVarUInt(remove.Group);
                     break;
+                case CreateGroupOperation create:
+                    if (create.Member == 0)
+                    {
+                        throw new ArgumentException("Member 0 does not exist.", nameof(operations));
+                    }
+
+                    encoder.WriteByte(CreateGroupKind);
+                    encoder.WriteVarUInt(create.Group);
+                    encoder.WriteVarUInt(create.Member);
+                    encoder.WriteBytes(create.Bootstrap.Span);
+                    break;
                 default:
                     throw new ArgumentException($"Unknown operation {operation.GetType().Name}.", nameof(operations));
             }
@@ -90,11 +102,26 @@ public static class GroupLogFormat
                 HardStateKind => new HardStateOperation(group, decoder.ReadVarUInt(), decoder.ReadVarUInt(), decoder.ReadVarUInt()),
                 CompactKind => DecodeCompact(ref decoder, group),
                 RemoveGroupKind => new RemoveGroupOperation(group),
+                CreateGroupKind => DecodeCreate(ref decoder, group, payload),
                 _ => throw new FormatException($"Unknown group operation kind {kind}."),
             });
         }
 
         return operations;
+    }
+
+    private static CreateGroupOperation DecodeCreate(ref BinaryDecoder decoder, ulong group, ReadOnlyMemory<byte> payload)
+    {
+        var member = decoder.ReadVarUInt();
+        if (member == 0)
+        {
+            throw new FormatException("A group creation names member 0.");
+        }
+
+        var length = decoder.ReadLength();
+        var bootstrap = payload.Slice(decoder.Position, length);
+        decoder.Skip(length);
+        return new CreateGroupOperation(group, member, bootstrap);
     }
 
     private static void EncodeEntries(BinaryEncoder encoder, AppendEntriesOperation append)

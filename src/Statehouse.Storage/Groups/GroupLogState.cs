@@ -149,6 +149,9 @@ public sealed class GroupLogState
             case CompactOperation compact:
                 group.Compact(compact.Index, compact.Term, lsn);
                 break;
+            case CreateGroupOperation create:
+                group.SetDescriptor(create.Member, create.Bootstrap, lsn);
+                break;
             default:
                 throw new InvariantViolationException($"Unknown operation {operation.GetType().Name}.");
         }
@@ -218,6 +221,8 @@ public sealed class GroupLogState
         private ulong _term;
         private ulong _vote;
         private ulong _commit;
+        private bool _exists;
+        private ulong _member;
 
         private Shadow(ulong id, StoredGroup? stored)
         {
@@ -236,6 +241,8 @@ public sealed class GroupLogState
 
         public static Shadow Of(StoredGroup group) => new(group.Id, group)
         {
+            _exists = true,
+            _member = group.Member,
             _storedLast = group.LastIndex,
             _compactIndex = group.CompactIndex,
             _compactTerm = group.CompactTerm,
@@ -246,13 +253,30 @@ public sealed class GroupLogState
 
         public string? Check(GroupOperation operation)
         {
-            return operation switch
+            var violation = operation switch
             {
                 AppendEntriesOperation append => CheckAppend(append.Entries),
                 HardStateOperation hardState => CheckHardState(hardState),
                 CompactOperation compact => CheckCompact(compact.Index, compact.Term),
+                CreateGroupOperation create => CheckCreate(create),
                 _ => $"unknown operation {operation.GetType().Name}",
             };
+            _exists = true;
+            return violation;
+        }
+
+        /// <summary>A group is created once (again only after its removal); a rewrite restates its own creation first.</summary>
+        private string? CheckCreate(CreateGroupOperation create)
+        {
+            if (!_exists)
+            {
+                _member = create.Member;
+                return null;
+            }
+
+            return _member == create.Member && _stored is not null && _pendingTerms.Count == 0 && _storedLast == _stored.LastIndex
+                ? null
+                : $"the group is created again (member {create.Member}) while the log holds it (member {_member})";
         }
 
         public string? CheckEnd()

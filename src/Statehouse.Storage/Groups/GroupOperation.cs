@@ -23,5 +23,11 @@ public sealed record HardStateOperation(ulong Group, ulong Term, ulong Vote, ulo
 /// </summary>
 public sealed record CompactOperation(ulong Group, ulong Index, ulong Term) : GroupOperation(Group);
 
+/// <summary>
+/// The group is created on this node: which member of it the node is, and its founding membership (the replication
+/// layer's encoding, opaque here). Valid only for a group the log does not hold (never, or since its removal).
+/// </summary>
+public sealed record CreateGroupOperation(ulong Group, ulong Member, ReadOnlyMemory<byte> Bootstrap) : GroupOperation(Group);
+
 /// <summary>The group left this node: everything stored for it is forgotten.</summary>
 public sealed record RemoveGroupOperation(ulong Group) : GroupOperation(Group);

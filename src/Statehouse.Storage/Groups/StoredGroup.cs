@@ -59,8 +59,17 @@ public sealed class StoredGroup
     /// <summary>LSN of the last compaction record (0: none).</summary>
     public long CompactLsn { get; private set; }
 
+    /// <summary>This node's member of the group, from its Create record (0: the log holds none).</summary>
+    public ulong Member { get; private set; }
+
+    /// <summary>The founding membership of its Create record (the replication layer's encoding).</summary>
+    public ReadOnlyMemory<byte> Bootstrap { get; private set; }
+
+    /// <summary>The LSN of its Create record (0: none).</summary>
+    public long CreateLsn { get; private set; }
+
     /// <summary>
-    /// The oldest LSN this group still needs: its hard state, compaction and first retained entry records. The log
+    /// The oldest LSN this group still needs: its create, hard state, compaction and first retained entry records. The log
     /// may drop a segment only when every group's pin lies beyond it.
     /// </summary>
     public long Pin
@@ -68,7 +77,12 @@ public sealed class StoredGroup
         get
         {
             var pin = long.MaxValue;
-            if (HardStateLsn > 0)
+            if (CreateLsn > 0)
+            {
+                pin = CreateLsn;
+            }
+
+            if (HardStateLsn > 0 && HardStateLsn < pin)
             {
                 pin = HardStateLsn;
             }
@@ -189,6 +203,14 @@ public sealed class StoredGroup
             _entries.Add(new StoredEntry(entry, lsn));
             RetainedBytes += entry.Data.Length + EntryOverheadBytes;
         }
+    }
+
+    /// <summary>Records the Create record. The caller validated the operation.</summary>
+    internal void SetDescriptor(ulong member, ReadOnlyMemory<byte> bootstrap, long lsn)
+    {
+        Member = member;
+        Bootstrap = bootstrap;
+        CreateLsn = lsn;
     }
 
     /// <summary>Records the hard state. The caller validated the operation.</summary>

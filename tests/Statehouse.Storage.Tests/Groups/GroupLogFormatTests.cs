@@ -14,11 +14,15 @@ public sealed class GroupLogFormatTests
             new HardStateOperation(7, 3, 2, 5),
             new CompactOperation(9, 100, 4),
             new RemoveGroupOperation(11),
+            new CreateGroupOperation(12, 301, new byte[] { 4, 5 }),
         ];
 
         var decoded = GroupLogFormat.Decode(Encode(operations));
 
-        Assert.Equal(4, decoded.Count);
+        Assert.Equal(5, decoded.Count);
+        var create = Assert.IsType<CreateGroupOperation>(decoded[4]);
+        Assert.Equal((12UL, 301UL), (create.Group, create.Member));
+        Assert.Equal(new byte[] { 4, 5 }, create.Bootstrap.ToArray());
         var append = Assert.IsType<AppendEntriesOperation>(decoded[0]);
         Assert.Equal([5UL, 6UL], append.Entries.Select(e => e.Index));
         Assert.Equal([2UL, 3UL], append.Entries.Select(e => e.Term));

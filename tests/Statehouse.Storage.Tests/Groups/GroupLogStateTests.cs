@@ -117,6 +117,29 @@ public sealed class GroupLogStateTests
     }
 
     [Fact]
+    public void Create_RecordsTheDescriptorAndPinsIt_OnceUntilRemoved_AndARewriteRestatesIt()
+    {
+        var state = With([new CreateGroupOperation(1, 7, new byte[] { 1 }), new HardStateOperation(1, 1, 7, 0)], [new HardStateOperation(2, 1, 0, 0)]);
+        var group = state.Find(1)!;
+        Assert.Equal((7UL, 1L), (group.Member, group.CreateLsn));
+        Assert.Equal(new byte[] { 1 }, group.Bootstrap.ToArray());
+        Assert.Equal(1L, group.Pin);
+
+        // Created again while held: refused, nothing changes.
+        var error = Assert.Throws<GroupLogViolationException>(() => state.Apply(3, [new HardStateOperation(1, 2, 7, 0), new CreateGroupOperation(1, 8, default)]));
+        Assert.Contains("created again", error.Reason, StringComparison.Ordinal);
+        Assert.Equal(1UL, group.Term);
+
+        // A rewrite restates it (same member, first in the batch) and moves the pin.
+        state.Apply(3, [new CreateGroupOperation(1, 7, group.Bootstrap), new HardStateOperation(1, group.Term, group.Vote, group.Commit)]);
+        Assert.Equal((3L, 3L), (group.CreateLsn, group.Pin));
+
+        // After a removal the group may be created again, as another member.
+        state.Apply(4, [new RemoveGroupOperation(1), new CreateGroupOperation(1, 9, default)]);
+        Assert.Equal(9UL, state.Find(1)!.Member);
+    }
+
+    [Fact]
     public void Remove_ForgetsTheGroup_AndANewOneStartsEmpty()
     {
         var state = With([new HardStateOperation(1, 5, 1, 1), Append(1, 1, 5)], [new RemoveGroupOperation(1), new HardStateOperation(1, 1, 0, 0)]);
