@@ -40,8 +40,14 @@ public sealed partial class ReplicaHost
         }
 
         var (batch, groups) = flight;
+        foreach (var removed in batch.Operations.OfType<RemoveGroupOperation>())
+        {
+            _departing.Remove(removed.Group);
+        }
+
         _store.Publish(batch);
         _inFlight = null;
+
         foreach (var group in groups)
         {
             if (batch.Installs.Any(i => i.Group == group.Id))
@@ -87,6 +93,7 @@ public sealed partial class ReplicaHost
             if (_created.RemoveAll(d => d.Group == gone.Id) == 0)
             {
                 batch.Operations.Add(new RemoveGroupOperation(gone.Id.Value));
+                _departing.Add(gone.Id.Value);
             }
         }
 

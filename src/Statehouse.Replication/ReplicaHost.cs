@@ -24,6 +24,10 @@ public sealed partial class ReplicaHost
     private readonly HostPlantedBug _hostBugs;
     private readonly SortedDictionary<ulong, HostedGroup> _groups = [];
     private readonly List<GroupDescriptor> _created = [];
+
+    // Groups whose Remove record is written but not yet published: their stored state is still in the view, so the
+    // group cannot be created again on this node before it is gone.
+    private readonly HashSet<ulong> _departing = [];
     private Exception? _failure;
     private bool _opened;
 
@@ -90,9 +94,9 @@ public sealed partial class ReplicaHost
         ArgumentNullException.ThrowIfNull(descriptor);
         ThrowIfFailed();
         Invariant.Assert(_opened, "open the host before creating groups");
-        if (_groups.ContainsKey(descriptor.Group.Value))
+        if (_groups.ContainsKey(descriptor.Group.Value) || _departing.Contains(descriptor.Group.Value))
         {
-            throw new ArgumentException($"Group {descriptor.Group} exists on this node already.", nameof(descriptor));
+            throw new ArgumentException($"Group {descriptor.Group} exists on this node already (or its removal is not yet durable).", nameof(descriptor));
         }
 
         _created.Add(descriptor);
@@ -123,6 +127,9 @@ public sealed partial class ReplicaHost
             hosted.Machine.OnReadFailed(hosted.WaitingReads.Dequeue().RequestId, NodeId.None);
         }
     }
+
+    /// <summary>Whether this node holds anything of <paramref name="group"/>: hosted, being removed, or its removal not yet durable.</summary>
+    public bool Holds(GroupId group) => _groups.ContainsKey(group.Value) || _departing.Contains(group.Value);
 
     /// <summary>Whether this node hosts <paramref name="group"/> (and is not removing it).</summary>
     public bool Hosts(GroupId group) => _groups.TryGetValue(group.Value, out var g) && !g.Removing;

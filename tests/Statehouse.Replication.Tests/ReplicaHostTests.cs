@@ -378,11 +378,34 @@ public sealed class ReplicaHostTests
 
         // Back as a fresh member (a new id): it starts from nothing.
         var fresh = new NodeId(101);
+        Assert.False(node.Host.Holds(gone));
         node.Host.CreateGroup(new GroupDescriptor(gone, fresh, new Configuration([fresh])));
         node.Host.Pump();
         cluster.RunUntil(() => node.Host.Status(gone)!.Role == RaftRole.Leader, "the new member leads");
         Assert.Empty(node.Machines[gone].Commands);
         cluster.RunUntil(() => node.Machines[kept].Commands.Count == 3, "the kept group re-applied");
+    }
+
+    [Fact]
+    public void AGroupCannotBeCreatedAgain_UntilItsRemovalIsDurable()
+    {
+        var cluster = new HostCluster(1, 1);
+        cluster.ElectAll();
+        var node = cluster[1];
+        var group = cluster.Groups[0];
+        node.Host.RemoveGroup(group);
+        node.Host.Pump();
+        Assert.True(node.Host.Persisting);
+
+        // The Remove record is in flight: the view still holds the old member's log, which a new core would start from.
+        Assert.True(node.Host.Holds(group));
+        Assert.Throws<ArgumentException>(() => node.Host.CreateGroup(new GroupDescriptor(group, new NodeId(101), new Configuration([new NodeId(101)]))));
+        cluster.Settle();
+        Assert.False(node.Host.Holds(group));
+        node.Host.CreateGroup(new GroupDescriptor(group, new NodeId(101), new Configuration([new NodeId(101)])));
+        node.Host.Pump();
+        cluster.RunUntil(() => node.Host.Status(group)!.Role == RaftRole.Leader, "the new member leads");
+        Assert.Equal(Term.Zero.Next, node.Host.Status(group)!.Term);
     }
 
     [Fact]

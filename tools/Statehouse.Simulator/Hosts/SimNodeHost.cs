@@ -43,7 +43,7 @@ internal sealed class SimNodeHost : IPeerTransport
     public IEnumerable<HostedMember> Members => _members.Values;
 
     /// <summary>Whether the node still holds a member of <paramref name="group"/> (live, or retired but not yet gone).</summary>
-    public bool HoldsGroup(GroupId group) => _members.ContainsKey(group.Value) || (Host?.Groups.Contains(group) ?? false);
+    public bool HoldsGroup(GroupId group) => _members.ContainsKey(group.Value) || (Host?.Holds(group) ?? false);
 
     /// <summary>Adds a member of a group to the node (at setup, or a joiner with an empty configuration).</summary>
     public HostedMember AddMember(GroupId group, NodeId member, Configuration bootstrap)
@@ -107,7 +107,7 @@ internal sealed class SimNodeHost : IPeerTransport
         Host.Pump();
         foreach (var member in _members.Values)
         {
-            if (!Host.Groups.Contains(member.Group))
+            if (!Host.Holds(member.Group))
             {
                 Host.CreateGroup(new GroupDescriptor(member.Group, member.Member, member.Bootstrap));
             }
@@ -266,9 +266,17 @@ internal sealed class SimNodeHost : IPeerTransport
         }
     }
 
-    /// <summary>Leader completeness and no acknowledged write lost, once a new leader's first Ready is durable.</summary>
+    /// <summary>
+    /// Leader completeness and no acknowledged write lost, once a new leader's first Ready is durable; and a member
+    /// whose creation waited for an earlier member's removal to be durable is created now.
+    /// </summary>
     private void AfterPublish()
     {
+        foreach (var waiting in _members.Values.Where(m => !m.Retired && !Host!.Holds(m.Group)).ToList())
+        {
+            Host!.CreateGroup(new GroupDescriptor(waiting.Group, waiting.Member, waiting.Bootstrap));
+        }
+
         foreach (var member in _members.Values)
         {
             if (member.Machine is not { TookOfficeIn: { } term } machine)
