@@ -116,6 +116,22 @@ internal sealed class SafetyMonitor(Func<long> now)
         record.Snapshots[meta.Index.Value] = (meta.Term, meta.Checksum);
     }
 
+    /// <summary>
+    /// A leader of <paramref name="term"/> moved its commit index from <paramref name="from"/> to <paramref name="to"/>
+    /// (host engine): the entries in between are committed in that term, the earliest term that counts for them.
+    /// </summary>
+    public void ObserveLeaderCommit(GroupId group, Term term, LogIndex from, LogIndex to)
+    {
+        var record = Group(group);
+        for (var index = from.Next; index <= to; index = index.Next)
+        {
+            if (!record.CommitTerms.TryGetValue(index.Value, out var known) || term < known)
+            {
+                record.CommitTerms[index.Value] = term;
+            }
+        }
+    }
+
     /// <summary>A client was told its write at (index, term) succeeded.</summary>
     public void ObserveAcknowledged(GroupId group, LogIndex index, Term term)
     {
@@ -131,9 +147,14 @@ internal sealed class SafetyMonitor(Func<long> now)
     public void CheckNewLeader(GroupId group, Term term, NodeId leader, IStoredLog log)
     {
         var record = Group(group);
+
+        // Leader completeness is about entries committed in earlier terms (§3.6.3): when the term an entry was
+        // committed in is known, one committed in this term or a later one (by a newer leader, while this one's first
+        // write was still being synced) is no concern of this leader's.
+        bool Concerns(ulong index) => !record.CommitTerms.TryGetValue(index, out var committedIn) || committedIn < term;
         foreach (var (index, ackTerm) in record.Acknowledged)
         {
-            if (!Holds(log, index, ackTerm))
+            if (Concerns(index) && !Holds(log, index, ackTerm))
             {
                 Fail("acknowledged-write-lost", $"{leader}, leader of {group} in {term}, lacks the acknowledged write at i{index}/t{ackTerm.Value} (its log: [{log.FirstIndex}, {log.LastIndex}])");
             }
@@ -141,7 +162,7 @@ internal sealed class SafetyMonitor(Func<long> now)
 
         for (var index = Math.Max(1, log.SnapshotIndex.Value); index <= record.MaxCommitted; index++)
         {
-            if (record.Committed.TryGetValue(index, out var committed) && !Holds(log, index, committed.Term))
+            if (record.Committed.TryGetValue(index, out var committed) && Concerns(index) && !Holds(log, index, committed.Term))
             {
                 Fail("leader-completeness", $"{leader}, leader of {group} in {term}, lacks the committed entry at i{index}/{committed.Term} (its log: [{log.FirstIndex}, {log.LastIndex}])");
             }
@@ -180,6 +201,9 @@ internal sealed class SafetyMonitor(Func<long> now)
         public Dictionary<ulong, (Term Term, ulong Checksum)> Snapshots { get; } = [];
 
         public Dictionary<ulong, Term> Acknowledged { get; } = [];
+
+        /// <summary>The earliest term in which a leader committed each index (host engine only).</summary>
+        public Dictionary<ulong, Term> CommitTerms { get; } = [];
 
         public ulong MaxCommitted { get; set; }
     }

@@ -221,9 +221,10 @@ internal sealed class SimNodeHost : IPeerTransport
                 case HardStateOperation hardState:
                     var group = new GroupId(hardState.Group);
                     var stored = store.Log.Find(hardState.Group);
-                    if (_members.TryGetValue(hardState.Group, out var member) && member.Core is { Role: RaftRole.Leader } && hardState.Commit > (stored?.Commit ?? 0) && host.Hosts(group))
+                    if (_members.TryGetValue(hardState.Group, out var member) && member.Core is { Role: RaftRole.Leader } core && hardState.Commit > (stored?.Commit ?? 0) && host.Hosts(group))
                     {
                         _committedByLeader.Add(member);
+                        _world.Monitor.ObserveLeaderCommit(group, core.Term, new LogIndex(stored?.Commit ?? 0), new LogIndex(hardState.Commit));
                     }
 
                     break;
