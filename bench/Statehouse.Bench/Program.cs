@@ -7,6 +7,7 @@ usage: statehouse-bench <command> [--option value ...]
             [--warmup 1 --value-bytes 100 --keys 100000 --server-pid PID --round R --out results.jsonl --idle-wait-ms 5000]
   fill      --target statehouse|etcd --endpoint URL [--keys 100000 --value-bytes 100 --clients 64 --max-seconds 120]
   engine    [--writers 64 --seconds 10 --warmup 1 --value-bytes 100 --keys 100000 --data DIR --unsafe-no-fsync --out F]
+  host-groups [--groups 1 --nodes 1|3 --writers 64 --seconds 10 --warmup 1 --value-bytes 100 --tick-ms 100 --idle --data DIR --out F]
   watch     --endpoint URL [--watchers 100 --rate 1000 --seconds 10 --value-bytes 100 --server-pid PID --out F]
   snapshot-stall --endpoint URL --http URL [--keys 1000000 --writers 16 --before-seconds 3 --after-seconds 2 --server-pid PID --out F]
   restart   --dll statehouse.dll --data DIR --http H:P --grpc H:P --pid PID --pidfile F [--rounds 3 --tail-writes 20000 --keys 1000000 --out F]
@@ -39,6 +40,7 @@ try
         "load" => await LoadCommand.RunAsync(a),
         "fill" => await FillCommand.RunAsync(a),
         "engine" => await EngineCommand.RunAsync(a),
+        "host-groups" => await HostGroupsCommand.RunAsync(a),
         "watch" => await WatchCommand.RunAsync(a),
         "snapshot-stall" => await SnapshotStallCommand.RunAsync(a),
         "restart" => await RestartCommand.RunAsync(a),

@@ -7,6 +7,10 @@ public sealed partial class ReplicaHost
 {
     private readonly List<Message> _outbox = [];
     private readonly List<HostedGroup> _ready = [];
+
+    // Groups that may have work (an input, a tick, a finished Ready, a saved snapshot, a removal) since the last
+    // round: a round looks at these only, in id order, so an idle group costs nothing between ticks.
+    private readonly SortedSet<ulong> _dirty = [];
     private (PersistBatch Batch, List<HostedGroup> Groups)? _inFlight;
     private long _nextBatchId = 1;
 
@@ -74,6 +78,7 @@ public sealed partial class ReplicaHost
         }
 
         hosted.SnapshotInProgress = false;
+        MarkDirty(hosted);
         Statistics.SnapshotsSaved++;
         if (snapshot.Index > hosted.Storage.CompactIndex && (hosted.PendingCompaction is null || snapshot.Index > hosted.PendingCompaction.Index))
         {
@@ -87,8 +92,19 @@ public sealed partial class ReplicaHost
     private bool Round()
     {
         var batch = new PersistBatch { Id = _nextBatchId };
-        foreach (var gone in _groups.Values.Where(g => g.Removing && g.InFlight is null).ToList())
+        var candidates = new List<HostedGroup>(_dirty.Count);
+        foreach (var id in _dirty)
         {
+            if (_groups.TryGetValue(id, out var dirty))
+            {
+                candidates.Add(dirty);
+            }
+        }
+
+        _dirty.Clear();
+        foreach (var gone in candidates.Where(g => g.Removing && g.InFlight is null).ToList())
+        {
+            candidates.Remove(gone);
             _groups.Remove(gone.Id.Value);
             if (_created.RemoveAll(d => d.Group == gone.Id) == 0)
             {
@@ -101,14 +117,22 @@ public sealed partial class ReplicaHost
         _created.Clear();
         _ready.Clear();
         long bytes = 0;
-        foreach (var group in _groups.Values)
+        for (var i = 0; i < candidates.Count; i++)
         {
+            var group = candidates[i];
             if (bytes >= _options.MaxBatchBytes)
             {
+                // The rest go in the next round.
+                for (var rest = i; rest < candidates.Count; rest++)
+                {
+                    MarkDirty(candidates[rest]);
+                }
+
                 break;
             }
 
-            if (group.InFlight is not null || group.Removing || !group.Core.HasReady)
+            Invariant.Assert(group.InFlight is null, "no Ready is in flight when a round starts");
+            if (group.Removing || !group.Core.HasReady)
             {
                 continue;
             }
@@ -144,7 +168,7 @@ public sealed partial class ReplicaHost
             bytes += AddWrites(group, ready, batch);
         }
 
-        foreach (var group in _groups.Values)
+        foreach (var group in candidates)
         {
             if (!group.Removing)
             {
@@ -311,6 +335,7 @@ public sealed partial class ReplicaHost
         // (5) Done: the core takes calls again, first the ones that waited.
         group.Core.Advance(ready);
         group.InFlight = null;
+        MarkDirty(group);
         if (group.Removing)
         {
             return;
@@ -358,6 +383,8 @@ public sealed partial class ReplicaHost
     }
 
     private void Queue(IReadOnlyList<Message> messages) => _outbox.AddRange(messages);
+
+    private void MarkDirty(HostedGroup group) => _dirty.Add(group.Id.Value);
 
     /// <summary>The planted bug <see cref="HostPlantedBug.CaptureNotFrozen"/>: reads the live state when written.</summary>
     private sealed class UnfrozenCapture(IGroupStateMachine machine) : IStateCapture

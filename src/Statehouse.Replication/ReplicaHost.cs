@@ -117,6 +117,7 @@ public sealed partial class ReplicaHost
         }
 
         hosted.Removing = true;
+        MarkDirty(hosted);
         while (hosted.Queued.Count > 0)
         {
             Refuse(hosted, hosted.Queued.Dequeue());
@@ -174,6 +175,7 @@ public sealed partial class ReplicaHost
             if (group.InFlight is null)
             {
                 group.Core.Tick();
+                MarkDirty(group);
             }
             else
             {
@@ -245,7 +247,9 @@ public sealed partial class ReplicaHost
 
         var random = new Random(_random.Next());
         var core = new RaftNode(_options.CoreOptionsFor(descriptor), storage, random, _planted);
-        _groups.Add(descriptor.Group.Value, new HostedGroup(descriptor, storage, core, machine, snapshot?.Index ?? LogIndex.Zero));
+        var hosted = new HostedGroup(descriptor, storage, core, machine, snapshot?.Index ?? LogIndex.Zero);
+        _groups.Add(descriptor.Group.Value, hosted);
+        MarkDirty(hosted);
     }
 
     private void Deliver(HostedGroup group, GroupInput input)
@@ -274,6 +278,7 @@ public sealed partial class ReplicaHost
     private void Execute(HostedGroup group, GroupInput input)
     {
         var core = group.Core;
+        MarkDirty(group);
         switch (input)
         {
             case StepInput step:
