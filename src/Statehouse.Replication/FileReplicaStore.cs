@@ -28,6 +28,15 @@ public sealed class FileReplicaStoreOptions
 
     /// <summary>Write buffer of a snapshot file.</summary>
     public int SnapshotBufferBytes { get; init; } = 256 << 10;
+
+    /// <summary>Once the shared log has this many segments, batches restate the groups that pin its oldest one.</summary>
+    public int RewriteAtSegments { get; init; } = 3;
+
+    /// <summary>A group is restated only while its retained log is this small (a larger one waits for its snapshot).</summary>
+    public long RewriteMaxRetainedBytes { get; init; } = 4L << 20;
+
+    /// <summary>Restated bytes one batch may carry.</summary>
+    public long RewriteMaxBytesPerBatch { get; init; } = 8L << 20;
 }
 
 /// <summary>
@@ -131,6 +140,7 @@ public sealed class FileReplicaStore : IReplicaStore, IDisposable
             record.Add(new CreateGroupOperation(created.Group.Value, created.Member.Value, created.Bootstrap.Encode()));
         }
 
+        Restate(record, batch);
         record.AddRange(batch.Operations);
         lock (_gate)
         {
@@ -169,6 +179,13 @@ public sealed class FileReplicaStore : IReplicaStore, IDisposable
         }
 
         var lsn = _log.Persist(record);
+
+        // Segments every group is done with go (by the published view: conservative, this record's pins move later).
+        if (_log.SegmentCount > 1)
+        {
+            _log.Reclaim();
+        }
+
         lock (_gate)
         {
             _durableUnreported = (batch, record, lsn);
@@ -305,6 +322,31 @@ public sealed class FileReplicaStore : IReplicaStore, IDisposable
         }
 
         _log.Dispose();
+    }
+
+    /// <summary>
+    /// When the shared log has grown to <see cref="FileReplicaStoreOptions.RewriteAtSegments"/> segments, restates the
+    /// small groups that pin its oldest segment at the head of this record, so that segment can go (docs/internals/host.md §1).
+    /// </summary>
+    private void Restate(List<GroupOperation> record, PersistBatch batch)
+    {
+        if (_log.SegmentCount < _options.RewriteAtSegments)
+        {
+            return;
+        }
+
+        long bytes = 0;
+        foreach (var group in _log.GroupsPinnedBelow(_log.OldestSegmentEnd))
+        {
+            if (group.RetainedBytes > _options.RewriteMaxRetainedBytes || bytes + group.RetainedBytes > _options.RewriteMaxBytesPerBatch
+                || batch.Created.Any(d => d.Group.Value == group.Id))
+            {
+                continue;
+            }
+
+            _log.Restate(group.Id, record);
+            bytes += group.RetainedBytes;
+        }
     }
 
     private void Recover()

@@ -78,6 +78,9 @@ public sealed partial class WriteAheadLog : IDisposable
     /// <summary>Number of segment files.</summary>
     public int SegmentCount => _segments.Count;
 
+    /// <summary>The index of the first record of the segment at <paramref name="position"/> (0: the oldest).</summary>
+    public long FirstIndexOfSegment(int position) => _segments[position].FirstIndex;
+
     /// <summary>What the recovery in <see cref="Open"/> found and repaired.</summary>
     public RecoveryReport LastRecovery { get; private set; } = new();
 

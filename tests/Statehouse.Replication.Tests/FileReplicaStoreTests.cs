@@ -202,4 +202,41 @@ public sealed class FileReplicaStoreTests
         Assert.True(crashedMidway >= 16, $"only {crashedMidway} of 24 trials crashed midway");
         Assert.True(appliedBeforeCrashes > 200, $"only {appliedBeforeCrashes} commands were applied before the crashes");
     }
+
+    [Fact]
+    public void TheSharedLog_StaysBounded_AsIdleGroupsAreRestatedAndOldSegmentsReclaimed()
+    {
+        var cluster = new HostCluster(1, 3, _ => new HostOptions { SnapshotEveryEntries = 50 }, store: TestStoreKind.File);
+        cluster.ElectAll();
+        var node = cluster[1];
+        var (busy, idle) = (cluster.Groups[0], cluster.Groups[1]);
+        cluster.Propose(idle, "the idle group's only write");
+        cluster.Settle();
+        var store = (FileReplicaStore)node.Store;
+        var padding = new string('x', 200);
+        var maxSegments = 0;
+        for (var i = 0; i < 3_000; i++)
+        {
+            node.Host.Propose(busy, System.Text.Encoding.UTF8.GetBytes($"{i}-{padding}"), _ => { });
+            if (i % 8 == 0)
+            {
+                node.Host.Pump();
+                cluster.Settle();
+                maxSegments = Math.Max(maxSegments, store.SharedLog.SegmentCount);
+            }
+        }
+
+        node.Host.Pump();
+        cluster.Settle();
+        Assert.Equal(3_000, node.Machines[busy].Commands.Count);
+
+        // About 900 KB went through 64 KB segments: without restating, the idle groups would pin the first segment for ever.
+        Assert.True(store.SharedLog.FirstLsn > 1, "old segments were reclaimed");
+        Assert.True(maxSegments <= 5, $"the log reached {maxSegments} segments");
+        node.Crash();
+        node.Restart();
+        cluster.RunUntil(() => node.Machines[busy].Commands.Count == 3_000 && node.Machines[idle].Commands.Count == 1,
+            $"everything re-applied after a restart (busy {node.Machines[busy].Commands.Count}, idle {node.Machines[idle].Commands.Count})");
+        Assert.Equal(["the idle group's only write"], node.Machines[idle].Commands);
+    }
 }

@@ -140,10 +140,24 @@ public sealed class GroupLog : IDisposable
     {
         ArgumentNullException.ThrowIfNull(groups);
         var operations = new List<GroupOperation>();
-        var entries = new List<GroupEntry>();
         foreach (var id in groups)
         {
-            var group = State.Find(id) ?? throw new ArgumentException($"The log holds nothing for group {id}.", nameof(groups));
+            Restate(id, operations);
+        }
+
+        return Write(operations);
+    }
+
+    /// <summary>
+    /// Adds the operations that restate a group as the log holds it (creation, compaction point, retained entries,
+    /// hard state): written before a batch's own operations, they move the group's pin to that batch.
+    /// </summary>
+    public void Restate(ulong id, List<GroupOperation> operations)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        var entries = new List<GroupEntry>();
+        {
+            var group = State.Find(id) ?? throw new ArgumentException($"The log holds nothing for group {id}.", nameof(id));
             if (group.CreateLsn > 0)
             {
                 operations.Add(new CreateGroupOperation(id, group.Member, group.Bootstrap));
@@ -166,9 +180,10 @@ public sealed class GroupLog : IDisposable
                 operations.Add(new HardStateOperation(id, group.Term, group.Vote, group.Commit));
             }
         }
-
-        return Write(operations);
     }
+
+    /// <summary>The first LSN after the oldest segment (the next LSN when there is one segment): pins below it hold that segment.</summary>
+    public long OldestSegmentEnd => _wal.SegmentCount > 1 ? _wal.FirstIndexOfSegment(1) : _wal.LastIndex + 1;
 
     /// <summary>The groups whose pin lies below <paramref name="lsn"/>, smallest retained log first: candidates for <see cref="Rewrite"/>.</summary>
     public List<StoredGroup> GroupsPinnedBelow(long lsn) =>
