@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Statehouse.Peers.V1;
 using Statehouse.Raft;
 using Statehouse.Replication;
+using Statehouse.Tests.Shared;
 
 namespace Statehouse.Peers.Tests;
 
@@ -150,21 +151,7 @@ public sealed class PeerPlaneTests : IAsyncLifetime
         }
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string what, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        Assert.Fail($"Not within {seconds} s: {what}");
-    }
+    private static Task Until(Func<Task<bool>> condition, string what, int seconds = 30) => Eventually.Until(condition, what, seconds);
 
     private async Task<List<PeerNode>> StartClusterAsync(params GroupId[] groups)
     {

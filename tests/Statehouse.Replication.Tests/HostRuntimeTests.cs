@@ -1,5 +1,6 @@
 using System.Text;
 using Statehouse.Raft;
+using Statehouse.Tests.Shared;
 
 namespace Statehouse.Replication.Tests;
 
@@ -93,21 +94,7 @@ public sealed class HostRuntimeTests : IDisposable
         public Task<RaftRole?> Role(GroupId group) => Runtime.InvokeAsync(host => host.Status(group)?.Role);
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string what, int seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        Assert.Fail($"Not within {seconds} s: {what}");
-    }
+    private static Task Until(Func<Task<bool>> condition, string what, int seconds = 20) => Eventually.Until(condition, what, seconds);
 
     [Fact]
     public async Task ThreeNodes_ElectReplicateSnapshotAndRestart_OnFiles()

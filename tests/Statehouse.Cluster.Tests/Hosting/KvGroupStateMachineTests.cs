@@ -5,6 +5,7 @@ using Statehouse.Core.Model;
 using Statehouse.Core.Store;
 using Statehouse.Raft;
 using Statehouse.Replication;
+using Statehouse.Tests.Shared;
 
 namespace Statehouse.Cluster.Tests.Hosting;
 
@@ -87,21 +88,7 @@ public sealed class KvGroupStateMachineTests : IDisposable
         }
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string what, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        Assert.Fail($"Not within {seconds} s: {what}");
-    }
+    private static Task Until(Func<Task<bool>> condition, string what, int seconds = 30) => Eventually.Until(condition, what, seconds);
 
     private static async Task<KvNode> LeaderOf(IEnumerable<KvNode> nodes, GroupId group)
     {
