@@ -118,11 +118,12 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                 MaxSendMessageSize = _options.MaxMessageBytes,
                 MaxReceiveMessageSize = _options.MaxMessageBytes,
             });
+            // DropWrite answers TryWrite with true even when it drops: the callback counts what was dropped.
             var queue = Channel.CreateBounded<MessageBatch>(new BoundedChannelOptions(_options.MaxQueuedBatchesPerPeer)
             {
                 SingleReader = true,
                 FullMode = BoundedChannelFullMode.DropWrite,
-            });
+            }, dropped => Interlocked.Add(ref _dropped, dropped.Messages.Count));
             link = new PeerLink(node, channel, queue);
             link.Pump = Task.Run(() => PumpAsync(link));
             _links.Add(node, link);
@@ -161,9 +162,11 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                 // One line, no stack trace: a peer that is down or restarting is expected.
                 Log.PeerStreamBroken(_logger, link.Node.Value, e.StatusCode, e.Status.Detail);
             }
-            catch (IOException e)
+#pragma warning disable CA1031 // Whatever breaks a stream, the link must live on: it reopens the stream.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                Log.PeerStreamBroken(_logger, link.Node.Value, StatusCode.Unavailable, e.Message);
+                Log.PeerStreamBroken(_logger, link.Node.Value, StatusCode.Unavailable, $"{e.GetType().Name}: {e.Message}");
             }
 
             Interlocked.Increment(ref _reconnects);

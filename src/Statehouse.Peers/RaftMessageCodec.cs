@@ -11,6 +11,9 @@ namespace Statehouse.Peers;
 /// </summary>
 public static class RaftMessageCodec
 {
+    /// <summary>The smallest snapshot a group can have: the body's prefix (format and membership length).</summary>
+    public const long MinimumSnapshotBytes = 5;
+
     /// <summary>The wire form of <paramref name="message"/>.</summary>
     public static RaftMessage Encode(Message message)
     {
@@ -133,13 +136,27 @@ public static class RaftMessageCodec
             return $"a {(MessageKind)wire.Kind} carries no entries";
         }
 
+        var previousTerm = wire.LogTerm;
         for (var i = 0; i < wire.Entries.Count; i++)
         {
             var entry = wire.Entries[i];
-            if (entry.Index != wire.Index + 1 + (ulong)i || entry.Term == 0 || entry.Term > wire.Term
+            if (entry.Index != wire.Index + 1 + (ulong)i || entry.Term == 0 || entry.Term > wire.Term || entry.Term < previousTerm
                 || entry.Kind < (uint)EntryKind.Command || entry.Kind > (uint)EntryKind.Empty)
             {
-                return $"entry {i} (index {entry.Index}, term {entry.Term}, kind {entry.Kind}) does not follow index {wire.Index} in order, of a term ≤ {wire.Term}";
+                return $"entry {i} (index {entry.Index}, term {entry.Term}, kind {entry.Kind}) does not follow index {wire.Index} in order, of a term from {previousTerm} to {wire.Term}";
+            }
+
+            previousTerm = entry.Term;
+            if (entry.Kind == (uint)EntryKind.ConfigChange)
+            {
+                try
+                {
+                    ConfigChange.Decode(entry.Data.Memory);
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException or InvalidDataException)
+                {
+                    return $"entry {i} is a membership change that does not decode: {e.Message}";
+                }
             }
         }
 
@@ -149,10 +166,11 @@ public static class RaftMessageCodec
             return isSnapshot ? "a snapshot message without its snapshot" : "a snapshot description on a message of another kind";
         }
 
-        if (wire.Snapshot is { } s && (s.Index == 0 || s.Term == 0 || s.SizeBytes < 0 || wire.SnapshotOffset < 0
-            || wire.SnapshotOffset + wire.SnapshotData.Length > s.SizeBytes))
+        if (wire.Snapshot is { } s && (s.Index == 0 || s.Term == 0 || s.Term > wire.Term || s.SizeBytes < MinimumSnapshotBytes || wire.SnapshotOffset < 0
+            || wire.SnapshotOffset > s.SizeBytes - wire.SnapshotData.Length
+            || ((MessageKind)wire.Kind == MessageKind.Snapshot && wire.SnapshotDone && wire.SnapshotOffset + wire.SnapshotData.Length != s.SizeBytes)))
         {
-            return $"snapshot {s.Index}/{s.Term} of {s.SizeBytes} bytes with data at {wire.SnapshotOffset}+{wire.SnapshotData.Length}";
+            return $"snapshot {s.Index}/{s.Term} of {s.SizeBytes} bytes (message term {wire.Term}) with data at {wire.SnapshotOffset}+{wire.SnapshotData.Length}{(wire.SnapshotDone ? ", last" : string.Empty)}";
         }
 
         if (!isSnapshot && (wire.SnapshotData.Length > 0 || wire.SnapshotOffset != 0 || wire.SnapshotDone))

@@ -239,15 +239,19 @@ public sealed class FileReplicaStore : IReplicaStore, IDisposable
             _log.Publish(durable.Lsn, durable.Record);
         }
 
-        _groups.AddRange(batch.Created);
+        lock (_gate)
+        {
+            _groups.AddRange(batch.Created);
+        }
+
         foreach (var operation in durable.Record)
         {
             switch (operation)
             {
                 case RemoveGroupOperation removed:
-                    _groups.RemoveAll(d => d.Group.Value == removed.Group && !batch.Created.Contains(d));
                     lock (_gate)
                     {
+                        _groups.RemoveAll(d => d.Group.Value == removed.Group && !batch.Created.Contains(d));
                         if (_files.Remove(removed.Group, out var files))
                         {
                             files.DeleteAll();
@@ -286,6 +290,12 @@ public sealed class FileReplicaStore : IReplicaStore, IDisposable
             }
 
             files = _files.GetValueOrDefault(request.Group.Value);
+
+            // A member that left the node meanwhile (or was replaced by a new member of the group) gets nothing.
+            if (!_groups.Any(d => d.Group == request.Group && d.Member == request.Member))
+            {
+                files = null;
+            }
         }
 
         return (request, files?.Save(request));
@@ -522,9 +532,16 @@ public sealed class FileReplicaStore : IReplicaStore, IDisposable
         public SnapshotMeta Save(SnapshotRequest request)
         {
             var (index, term) = ((long)request.Index.Value, (long)request.Term.Value);
+            if (At(request.Index) is { } held && held.Term == request.Term)
+            {
+                // This node has that snapshot already (the same index and term is the same state): a committed file is
+                // never deleted to be written again, it may be in force or being sent.
+                return held;
+            }
+
             if (directory.Contains(index, term))
             {
-                // The same snapshot again (a retake after a restart lost its Compact record is deleted at open).
+                // A file this store never took as a snapshot of its own (a leftover): not in force, replaced.
                 directory.Delete(index, term);
             }
 

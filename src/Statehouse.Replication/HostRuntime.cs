@@ -65,6 +65,7 @@ public sealed class HostRuntime : IAsyncDisposable
     private int _started;
     private int _disposed;
     private int _closed;
+    private int _threadsStarted;
 
     /// <summary>Creates the runtime over an opened store; <see cref="Start"/> opens the host and starts the threads.</summary>
     public HostRuntime(HostRuntimeOptions options, FileReplicaStore store, IPeerTransport transport, Func<GroupDescriptor, IGroupStateMachine> machines, ILogger? logger = null)
@@ -102,6 +103,7 @@ public sealed class HostRuntime : IAsyncDisposable
         _loop.Start();
         _writer.Start();
         _snapshots.Start();
+        Volatile.Write(ref _threadsStarted, 1);
     }
 
     /// <summary>Messages that arrived from other nodes (dropped when the queue is full: Raft resends).</summary>
@@ -173,7 +175,7 @@ public sealed class HostRuntime : IAsyncDisposable
         _wake.Release();
         _writerWake.Release();
         _snapshotWake.Release();
-        if (_started != 0)
+        if (Volatile.Read(ref _threadsStarted) != 0)
         {
             await Task.Run(() =>
             {
@@ -204,6 +206,12 @@ public sealed class HostRuntime : IAsyncDisposable
 
         _external.Enqueue(work);
         _wake.Release();
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            // The loop may have drained before this landed.
+            DrainAfterClose();
+        }
+
         return true;
     }
 
@@ -211,6 +219,32 @@ public sealed class HostRuntime : IAsyncDisposable
     {
         _internal.Enqueue(action);
         _wake.Release();
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            // The loop may have drained before this landed.
+            DrainAfterClose();
+        }
+    }
+
+    private void DrainAfterClose()
+    {
+        while (_external.TryDequeue(out var work))
+        {
+            work.Refuse?.Invoke();
+        }
+
+        while (_internal.TryDequeue(out var action))
+        {
+            try
+            {
+                action();
+            }
+#pragma warning disable CA1031 // A completion for a stopped host fails; a caller's InvokeAsync gets its exception itself.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
     }
 
     private void RunLoop()
@@ -235,7 +269,15 @@ public sealed class HostRuntime : IAsyncDisposable
                 for (var taken = 0; taken < _options.MaxInputsPerRound && _external.TryDequeue(out var work); taken++)
                 {
                     Interlocked.Decrement(ref _externalCount);
-                    work.Run(_host);
+                    try
+                    {
+                        work.Run(_host);
+                    }
+                    catch (InvalidOperationException) when (_host.Failure is not null)
+                    {
+                        // The host stopped earlier in this iteration: the caller hears it is refused.
+                        work.Refuse?.Invoke();
+                    }
                 }
 
                 if (clock.Elapsed >= nextTick)
@@ -260,24 +302,8 @@ public sealed class HostRuntime : IAsyncDisposable
         {
             // Nothing runs on the host any more: what is queued is refused or answered now, later calls at once.
             Volatile.Write(ref _closed, 1);
-            while (_external.TryDequeue(out var work))
-            {
-                work.Refuse?.Invoke();
-            }
-
-            while (_internal.TryDequeue(out var action))
-            {
-                try
-                {
-                    action();
-                }
-#pragma warning disable CA1031 // A completion for a stopped host fails; a caller's InvokeAsync gets its exception itself.
-                catch (Exception)
-#pragma warning restore CA1031
-                {
-                }
-            }
-
+            _host.Close();
+            DrainAfterClose();
             _stopped.TrySetResult();
         }
     }

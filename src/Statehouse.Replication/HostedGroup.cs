@@ -47,6 +47,9 @@ internal sealed class HostedGroup
 
     /// <summary>A snapshot saved whose Compact record is still to be written.</summary>
     public SnapshotMeta? PendingCompaction { get; set; }
+
+    /// <summary>A Compact record in the batch in flight: no new snapshot until it is published (it would be the same one).</summary>
+    public bool CompactionInFlight { get; set; }
 }
 
 /// <summary>An input for a group's core, queued while the core is busy persisting.</summary>

@@ -22,7 +22,8 @@ public sealed partial class ReplicaHost
     {
         ThrowIfFailed();
 
-        // Bounded: a round without a write finishes its Readys and goes again only if that produced new work.
+        // Bounded: a round without a write finishes its Readys and goes again only if that produced new work; a long
+        // run of such rounds (a large backlog of committed entries) yields, and the next call goes on.
         for (var round = 0; round < 1_000; round++)
         {
             if (_inFlight is not null || !Round())
@@ -30,8 +31,6 @@ public sealed partial class ReplicaHost
                 return;
             }
         }
-
-        throw new InvalidOperationException("The host's rounds did not settle.");
     }
 
     /// <summary>The store made batch <paramref name="batchId"/> durable: publish it and finish its groups' Readys.</summary>
@@ -51,6 +50,14 @@ public sealed partial class ReplicaHost
 
         _store.Publish(batch);
         _inFlight = null;
+        foreach (var compact in batch.Operations.OfType<CompactOperation>())
+        {
+            if (_groups.TryGetValue(compact.Group, out var compacted) && compacted.CompactionInFlight)
+            {
+                compacted.CompactionInFlight = false;
+                MarkDirty(compacted);
+            }
+        }
 
         foreach (var group in groups)
         {
@@ -280,6 +287,7 @@ public sealed partial class ReplicaHost
         }
 
         batch.Operations.Add(new CompactOperation(group.Id.Value, snapshot.Index.Value, snapshot.Term.Value));
+        group.CompactionInFlight = true;
     }
 
     /// <summary>Steps 3–5 of the Ready contract for a group whose writes are durable (or that had none).</summary>
@@ -356,7 +364,7 @@ public sealed partial class ReplicaHost
 
     private void MaybeSnapshot(HostedGroup group)
     {
-        if (group.SnapshotInProgress || group.PendingCompaction is not null)
+        if (group.SnapshotInProgress || group.PendingCompaction is not null || group.CompactionInFlight)
         {
             return;
         }

@@ -29,6 +29,7 @@ public sealed partial class ReplicaHost
     // group cannot be created again on this node before it is gone.
     private readonly HashSet<ulong> _departing = [];
     private Exception? _failure;
+    private bool _closed;
     private bool _opened;
 
     /// <summary>Creates a host over a store; <see cref="Open"/> starts the groups the store holds.</summary>
@@ -216,6 +217,28 @@ public sealed partial class ReplicaHost
         Deliver(Find(group), new TransferInput(target, onResult));
     }
 
+    /// <summary>
+    /// The node stops: every input still queued in a group is refused (proposals answered Busy) and every read waiting
+    /// for its index fails, so no caller waits for ever. The host takes no call after this.
+    /// </summary>
+    public void Close()
+    {
+        foreach (var group in _groups.Values)
+        {
+            while (group.Queued.Count > 0)
+            {
+                Refuse(group, group.Queued.Dequeue());
+            }
+
+            while (group.WaitingReads.Count > 0)
+            {
+                group.Machine.OnReadFailed(group.WaitingReads.Dequeue().RequestId, NodeId.None);
+            }
+        }
+
+        _closed = true;
+    }
+
     /// <summary>The store could not persist or save: the host stops (nothing unsafe was acknowledged) and every call throws.</summary>
     public void OnStoreFailed(Exception failure)
     {
@@ -228,6 +251,7 @@ public sealed partial class ReplicaHost
 
     private void ThrowIfFailed()
     {
+        ObjectDisposedException.ThrowIf(_closed, this);
         if (_failure is not null)
         {
             throw new InvalidOperationException("The replica host stopped after a store failure.", _failure);

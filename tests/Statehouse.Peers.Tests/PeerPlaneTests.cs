@@ -315,4 +315,39 @@ public sealed class PeerPlaneTests : IAsyncLifetime
                 (decoded.Commit, decoded.Reject, decoded.RejectHint, decoded.Context, decoded.LeaderTransfer, decoded.SnapshotDone));
         }
     }
+
+    public static TheoryData<string> Malformed => ["short last chunk", "tiny snapshot", "snapshot of a later term", "terms going down", "bad membership change", "overflowing offset"];
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public void TheCodec_RefusesWhatACoreOrTheStoreWouldChokeOn(string kind)
+    {
+        var snapshot = new SnapshotDescription { Index = 10, Term = 2, Configuration = ByteString.CopyFrom(new Configuration([new NodeId(1)]).Encode()), SizeBytes = 100, Checksum = 1 };
+        var wire = new RaftMessage { Kind = (uint)MessageKind.Snapshot, Group = 1, From = 2, To = 1, Term = 3, Snapshot = snapshot };
+        switch (kind)
+        {
+            case "short last chunk":
+                wire.SnapshotOffset = 0;
+                wire.SnapshotData = ByteString.CopyFrom(new byte[10]);
+                wire.SnapshotDone = true;
+                break;
+            case "tiny snapshot":
+                snapshot.SizeBytes = 2;
+                break;
+            case "snapshot of a later term":
+                snapshot.Term = 9;
+                break;
+            case "overflowing offset":
+                wire.SnapshotOffset = long.MaxValue - 2;
+                wire.SnapshotData = ByteString.CopyFrom(new byte[10]);
+                break;
+            default:
+                wire = new RaftMessage { Kind = (uint)MessageKind.Append, Group = 1, From = 2, To = 1, Term = 3, Index = 4, LogTerm = 2 };
+                wire.Entries.Add(new RaftEntry { Index = 5, Term = kind == "terms going down" ? 1UL : 3UL, Kind = kind == "terms going down" ? 1u : 2u, Data = ByteString.CopyFrom(1, 2, 3) });
+                break;
+        }
+
+        Assert.Null(RaftMessageCodec.TryDecode(wire, out var problem));
+        Assert.NotNull(problem);
+    }
 }
