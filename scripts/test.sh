@@ -25,6 +25,8 @@ fi
 log=$(mktemp)
 status=0
 for project in tests/*/; do
+  # Only folders that hold a test project (a folder of shared sources has none).
+  ls "$project"*.csproj >/dev/null 2>&1 || continue
   name=$(basename "$project")
   echo "== $name"
   dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
