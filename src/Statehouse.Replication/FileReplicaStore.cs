@@ -487,45 +487,42 @@ public sealed class FileReplicaStore : IReplicaStore, IDisposable
         }
 
         /// <summary>Commits the staged file as the snapshot <paramref name="snapshot"/>, once it matches its checksum.</summary>
+        /// <remarks>The commit's fsyncs run outside the lock: the host's thread reads <see cref="At"/> meanwhile.</remarks>
         public void Install(SnapshotMeta snapshot)
         {
+            (SnapshotMeta Meta, GroupSnapshotWriter? Writer, long Bytes) staging;
             lock (_gate)
             {
-                if (_staging is not { } staging || !staging.Meta.SameSnapshot(snapshot))
+                if (_staging is not { } staged || !staged.Meta.SameSnapshot(snapshot))
                 {
                     throw new InvalidOperationException($"Group g{group} has no staged data for {snapshot}.");
                 }
 
+                staging = staged;
                 _staging = null;
-                if (staging.Bytes != snapshot.SizeBytes)
-                {
-                    staging.Writer?.Dispose();
-                    throw new InvalidDataException($"Group g{group} received {staging.Bytes} bytes for {snapshot}.");
-                }
-
-                SnapshotFileInfo? info;
-                if (staging.Writer is { } writer)
-                {
-                    info = writer.Commit();
-                }
-                else
-                {
-                    info = directory.Verify((long)snapshot.Index.Value, (long)snapshot.Term.Value, out var problem)
-                        ?? throw new InvalidDataException($"Group g{group} holds {snapshot} already, but the file is {problem}.");
-                }
-
-                if (info.Checksum != snapshot.Checksum || info.BodyBytes != snapshot.SizeBytes)
-                {
-                    if (staging.Writer is not null)
-                    {
-                        directory.Delete(info.Index, info.Term);
-                    }
-
-                    throw new InvalidDataException($"Group g{group} received {snapshot} whose checksum does not match.");
-                }
-
-                Remember(snapshot);
             }
+
+            if (staging.Bytes != snapshot.SizeBytes)
+            {
+                staging.Writer?.Dispose();
+                throw new InvalidDataException($"Group g{group} received {staging.Bytes} bytes for {snapshot}.");
+            }
+
+            var info = staging.Writer is { } writer
+                ? writer.Commit()
+                : directory.Verify((long)snapshot.Index.Value, (long)snapshot.Term.Value, out var problem)
+                    ?? throw new InvalidDataException($"Group g{group} holds {snapshot} already, but the file is {problem}.");
+            if (info.Checksum != snapshot.Checksum || info.BodyBytes != snapshot.SizeBytes)
+            {
+                if (staging.Writer is not null)
+                {
+                    directory.Delete(info.Index, info.Term);
+                }
+
+                throw new InvalidDataException($"Group g{group} received {snapshot} whose checksum does not match.");
+            }
+
+            Remember(snapshot);
         }
 
         /// <summary>Writes a snapshot the host took.</summary>

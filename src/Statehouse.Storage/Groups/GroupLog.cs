@@ -155,30 +155,27 @@ public sealed class GroupLog : IDisposable
     public void Restate(ulong id, List<GroupOperation> operations)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        var entries = new List<GroupEntry>();
+        var group = State.Find(id) ?? throw new ArgumentException($"The log holds nothing for group {id}.", nameof(id));
+        if (group.CreateLsn > 0)
         {
-            var group = State.Find(id) ?? throw new ArgumentException($"The log holds nothing for group {id}.", nameof(id));
-            if (group.CreateLsn > 0)
-            {
-                operations.Add(new CreateGroupOperation(id, group.Member, group.Bootstrap));
-            }
+            operations.Add(new CreateGroupOperation(id, group.Member, group.Bootstrap));
+        }
 
-            if (group.CompactIndex > 0)
-            {
-                operations.Add(new CompactOperation(id, group.CompactIndex, group.CompactTerm));
-            }
+        if (group.CompactIndex > 0)
+        {
+            operations.Add(new CompactOperation(id, group.CompactIndex, group.CompactTerm));
+        }
 
-            if (group.EntryCount > 0)
-            {
-                entries.Clear();
-                group.GetEntries(group.FirstIndex, group.LastIndex + 1, long.MaxValue, entries);
-                operations.Add(new AppendEntriesOperation(id, entries.ToArray()));
-            }
+        if (group.EntryCount > 0)
+        {
+            var entries = new List<GroupEntry>(group.EntryCount);
+            group.GetEntries(group.FirstIndex, group.LastIndex + 1, long.MaxValue, entries);
+            operations.Add(new AppendEntriesOperation(id, entries.ToArray()));
+        }
 
-            if (group.HardStateLsn > 0)
-            {
-                operations.Add(new HardStateOperation(id, group.Term, group.Vote, group.Commit));
-            }
+        if (group.HardStateLsn > 0)
+        {
+            operations.Add(new HardStateOperation(id, group.Term, group.Vote, group.Commit));
         }
     }
 
